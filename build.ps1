@@ -1,0 +1,104 @@
+#!/usr/bin/env pwsh
+# SsmBridge build entry point (Windows, or anywhere PowerShell 7 runs). Same verbs as build.sh:
+#   deps      check/install cmake, swig, GoogleTest (winget/choco on Windows, apt/brew elsewhere)
+#   native    configure and build libssmbridge and its native tests (CMake, Release) into build/native
+#   build     native + dotnet build Bridge.sln
+#   test      build + native tests (ctest) + managed tests (dotnet test)
+#   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
+#   bindings  regenerate bindings/generated with SWIG
+# Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF), SSMB_SANITIZE (OFF), SSMB_JOBS.
+param(
+    [Parameter(Position = 0)][ValidateSet('deps', 'native', 'build', 'test', 'bench', 'bindings')]
+    [string]$Verb = 'build',
+    [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Config = if ($env:SSMB_CONFIG) { $env:SSMB_CONFIG } else { 'Release' }
+$Jobs = if ($env:SSMB_JOBS) { $env:SSMB_JOBS } else { [Environment]::ProcessorCount }
+$NativeDir = Join-Path $Root 'build/native'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Log([string]$Message) { Write-Host "`n==> $Message" }
+
+function Invoke([string]$Exe, [string[]]$Arguments) {
+    & $Exe @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Exe $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Test-Command([string]$Name) { $null -ne (Get-Command $Name -ErrorAction SilentlyContinue) }
+
+function Deps {
+    if ($IsWindows) {
+        foreach ($tool in @(@{ Cmd = 'cmake'; Winget = 'Kitware.CMake'; Choco = 'cmake' },
+                            @{ Cmd = 'swig'; Winget = 'SWIG.SWIG'; Choco = 'swig' })) {
+            if (Test-Command $tool.Cmd) { continue }
+            if (Test-Command 'winget') { Invoke 'winget' @('install', '--silent', '--accept-source-agreements', '--accept-package-agreements', $tool.Winget) }
+            elseif (Test-Command 'choco') { Invoke 'choco' @('install', '-y', $tool.Choco) }
+            else { throw "deps: install $($tool.Cmd) (winget or choco not found)" }
+        }
+        Log 'GoogleTest: set GTest_DIR or CMAKE_PREFIX_PATH (e.g. vcpkg install gtest) for the native tests'
+    } elseif (Test-Command 'apt-get') {
+        Invoke 'bash' @((Join-Path $Root 'build.sh'), 'deps')
+    } elseif (Test-Command 'brew') {
+        foreach ($p in @('cmake', 'swig', 'googletest')) { & brew list $p *> $null; if ($LASTEXITCODE -ne 0) { Invoke 'brew' @('install', $p) } }
+    }
+    if (-not (Test-Command 'dotnet')) { throw 'deps: the .NET SDK 10 is required (https://dot.net)' }
+}
+
+function Native {
+    Log "native ($Config) -> $NativeDir"
+    $cuda = if ($env:SSMB_CUDA) { $env:SSMB_CUDA } else { 'AUTO' }
+    $sanitize = if ($env:SSMB_SANITIZE) { $env:SSMB_SANITIZE } else { 'OFF' }
+    Invoke 'cmake' @('-S', $Root, '-B', $NativeDir, "-DCMAKE_BUILD_TYPE=$Config", "-DSSMB_CUDA=$cuda",
+                     "-DSSMB_SANITIZE=$sanitize", '-DSSMB_BUILD_TESTS=ON')
+    Invoke 'cmake' @('--build', $NativeDir, '--config', $Config, '--parallel', "$Jobs")
+}
+
+# Multi-config generators (Visual Studio) put the library under lib/<Config>/.
+function NativeLibDir {
+    $perConfig = Join-Path $NativeDir "lib/$Config"
+    if (Test-Path $perConfig) { return "$perConfig/" }
+    return (Join-Path $NativeDir 'lib') + '/'
+}
+
+function Managed {
+    Log "dotnet build Bridge.sln ($Config)"
+    Invoke 'dotnet' @('build', (Join-Path $Root 'Bridge.sln'), '-c', $Config, "-p:SsmbNativeLibDir=$(NativeLibDir)")
+}
+
+function Build { Native; Managed }
+
+function Test {
+    Build
+    Log 'native tests (ctest)'
+    Invoke 'ctest' @('--test-dir', $NativeDir, '-C', $Config, '--output-on-failure', '--parallel', "$Jobs")
+    Log 'managed tests (dotnet test)'
+    Invoke 'dotnet' @('test', (Join-Path $Root 'tests/SsmBridge.Tests/SsmBridge.Tests.csproj'), '-c', $Config,
+                      '--no-build', '--logger', 'console;verbosity=normal')
+}
+
+function Bench {
+    Build
+    Log 'benchmarks'
+    Invoke 'dotnet' (@('run', '--project', (Join-Path $Root 'bench/SsmBridge.Bench/SsmBridge.Bench.csproj'),
+                       '-c', 'Release', '--no-build', '--') + $Rest)
+}
+
+function Bindings {
+    Log 'regenerating bindings/generated with SWIG'
+    $dir = Join-Path $Root 'build/bindings'
+    Invoke 'cmake' @('-S', (Join-Path $Root 'bindings'), '-B', $dir)
+    Invoke 'cmake' @('--build', $dir, '--target', 'bindings')
+}
+
+switch ($Verb) {
+    'deps' { Deps }
+    'native' { Native }
+    'build' { Build }
+    'test' { Test }
+    'bench' { Bench }
+    'bindings' { Bindings }
+}

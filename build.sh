@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SsmBridge build entry point (Linux/macOS). Same verbs as build.ps1:
+#   deps      install what a fresh Debian/Ubuntu machine lacks (idempotent; needs root or sudo)
+#   native    configure and build libssmbridge and its native tests (CMake, Release) into build/native
+#   build     native + dotnet build Bridge.sln
+#   test      build + native tests (ctest) + managed tests (dotnet test)   <- the README's test command
+#   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
+#   bindings  regenerate bindings/generated with SWIG
+# Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF, default AUTO), SSMB_SANITIZE (OFF),
+#              SSMB_JOBS (parallel build jobs, default: number of cores).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIG="${SSMB_CONFIG:-Release}"
+JOBS="${SSMB_JOBS:-$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)}"
+NATIVE_DIR="$ROOT/build/native"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '\n==> %s\n' "$*"; }
+
+deps() {
+  local apt_packages=(cmake g++ make swig libgtest-dev git ca-certificates)
+  if command -v apt-get >/dev/null 2>&1; then
+    local missing=()
+    for p in "${apt_packages[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+      local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+      log "installing ${missing[*]}"
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    else
+      log "system packages present: ${apt_packages[*]}"
+    fi
+  elif command -v brew >/dev/null 2>&1; then
+    brew list cmake >/dev/null 2>&1 || brew install cmake
+    brew list swig >/dev/null 2>&1 || brew install swig
+    brew list googletest >/dev/null 2>&1 || brew install googletest
+  else
+    echo "deps: no apt-get or brew; install cmake, a C++17 compiler, swig and GoogleTest by hand" >&2
+  fi
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "deps: the .NET SDK 10 is required (https://dot.net); it is not in Debian's archive" >&2
+    exit 1
+  fi
+}
+
+native() {
+  log "native ($CONFIG) -> $NATIVE_DIR"
+  cmake -S "$ROOT" -B "$NATIVE_DIR" -DCMAKE_BUILD_TYPE="$CONFIG" \
+    -DSSMB_CUDA="${SSMB_CUDA:-AUTO}" -DSSMB_SANITIZE="${SSMB_SANITIZE:-OFF}" -DSSMB_BUILD_TESTS=ON
+  cmake --build "$NATIVE_DIR" --parallel "$JOBS"
+}
+
+managed() {
+  log "dotnet build Bridge.sln ($CONFIG)"
+  dotnet build "$ROOT/Bridge.sln" -c "$CONFIG" -p:SsmbNativeLibDir="$NATIVE_DIR/lib/"
+}
+
+build() { native; managed; }
+
+test_all() {
+  build
+  log "native tests (ctest)"
+  ctest --test-dir "$NATIVE_DIR" --output-on-failure --parallel "$JOBS"
+  log "managed tests (dotnet test)"
+  dotnet test "$ROOT/tests/SsmBridge.Tests/SsmBridge.Tests.csproj" -c "$CONFIG" --no-build \
+    --logger "console;verbosity=normal"
+}
+
+bench() {
+  build
+  log "benchmarks"
+  dotnet run --project "$ROOT/bench/SsmBridge.Bench/SsmBridge.Bench.csproj" -c Release --no-build -- "$@"
+}
+
+bindings() {
+  log "regenerating bindings/generated with SWIG"
+  cmake -S "$ROOT/bindings" -B "$ROOT/build/bindings"
+  cmake --build "$ROOT/build/bindings" --target bindings
+}
+
+verb="${1:-build}"
+shift || true
+case "$verb" in
+  deps) deps ;;
+  native) native ;;
+  build) build ;;
+  test) test_all ;;
+  bench) bench "$@" ;;
+  bindings) bindings ;;
+  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings}" >&2; exit 2 ;;
+esac

@@ -1,0 +1,97 @@
+using SsmBridge.Internal;
+using SsmBridge.Interop;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SsmBridge.Autograd;
+
+/// <summary>
+/// The fused selective scan as a TorchSharp autograd function: forward and backward run the native
+/// kernels (ssmb_selective_scan_fwd / _bwd). The forward saves the inputs and the per-chunk states; the
+/// backward recomputes inside each chunk. Arguments, in order: u, delta, A, B, C, D, z, delta_bias
+/// (tensors, the last three may be null), delta_softplus, reverse (bool), the validated
+/// <see cref="SelectiveScanShape"/>. Outputs: out (dtype of u) and last_state (compute dtype).
+/// This object is a shared singleton: everything per call lives in the context.
+/// </summary>
+internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<SelectiveScanFunction>
+{
+    public override string Name => "SsmBridgeSelectiveScan";
+
+    private const int TensorArgs = 8;
+
+    // Per-call facts the backward needs besides the saved tensors.
+    private sealed record Call(SelectiveScanShape Shape, ScalarType ComputeType, bool DeltaSoftplus, bool Reverse,
+                               ScalarType?[] InputTypes);
+
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var inputs = vars.Take(TensorArgs).Select(v => v as Tensor).ToArray();
+        var call = new Call((SelectiveScanShape)vars[10], ComputeType(inputs[0]!), (bool)vars[8], (bool)vars[9],
+                            inputs.Select(t => t?.dtype).ToArray());
+        var s = call.Shape;
+
+        // No dispose scope here: the saved tensors are committed to the graph only after forward
+        // returns, so the temporaries live in the caller's scope (ops.selective_scan_with_state).
+        var x = inputs.Select(t => t is null ? null : t.to_type(call.ComputeType).contiguous()).ToArray();
+        var out_ = empty(new[] { s.Batch, s.Dim, s.L }, call.ComputeType);
+        var chunkStates = empty(new[] { s.Batch, s.Dim, NumChunks(s.L), s.N }, call.ComputeType);
+        var lastState = empty(new[] { s.Batch, s.Dim, s.N }, call.ComputeType);
+
+        NativeThreads.Sync();
+        var dt = TensorData.ToNative(call.ComputeType);
+        Native.SelectiveScanForward(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective), Flag(s.CSelective),
+            P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
+            Flag(call.DeltaSoftplus), Flag(call.Reverse),
+            P(out_), P(chunkStates), P(lastState));
+
+        ctx.save_for_backward(x.Append(chunkStates).ToList()!);
+        ctx.save_data(nameof(Call), call);
+        return new List<Tensor> { out_.to_type(inputs[0]!.dtype), lastState };
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+    {
+        // Backward may run on the autograd engine's thread, outside the caller's dispose scope.
+        using var scope = NewDisposeScope();
+        var call = (Call)ctx.get_data(nameof(Call));
+        var s = call.Shape;
+        var saved = ctx.get_saved_variables();
+        var x = saved.Take(TensorArgs).ToArray();
+        var chunkStates = saved[TensorArgs];
+        var dout = grad_outputs[0].to_type(call.ComputeType).contiguous();
+
+        var grads = x.Select(t => t is null ? null : empty_like(t)).ToArray();
+        var dt = TensorData.ToNative(call.ComputeType);
+        Native.SelectiveScanBackwardWorkspaceSize(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups,
+            Flag(s.BSelective), Flag(s.CSelective), out long workspaceBytes);
+        var elementSize = call.ComputeType == ScalarType.Float64 ? sizeof(double) : sizeof(float);
+        var workspace = empty(Math.Max(1, (workspaceBytes + elementSize - 1) / elementSize), call.ComputeType);
+
+        NativeThreads.Sync();
+        Native.SelectiveScanBackward(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective), Flag(s.CSelective),
+            P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
+            Flag(call.DeltaSoftplus), Flag(call.Reverse), P(chunkStates), P(dout),
+            P(grads[0]), P(grads[1]), P(grads[2]), P(grads[3]), P(grads[4]), P(grads[5]), P(grads[6]), P(grads[7]),
+            P(workspace), workspace.numel() * elementSize);
+
+        // One entry per forward argument: gradients in each input's dtype, null for the non-tensors.
+        var result = new List<Tensor>();
+        for (int i = 0; i < TensorArgs; i++)
+            result.Add(grads[i] is null ? null! : grads[i]!.to_type(call.InputTypes[i]!.Value).DetachFromDisposeScope());
+        result.AddRange(new Tensor[] { null!, null!, null! });
+        return result;
+    }
+
+    private static long NumChunks(long L)
+    {
+        var chunk = Native.SelectiveScanChunkSize();
+        return (L + chunk - 1) / chunk;
+    }
+
+    // CPU kernels compute in float64 for float64 inputs and in float32 for everything else.
+    private static ScalarType ComputeType(Tensor u) =>
+        u.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+
+    private static IntPtr P(Tensor? t) => TensorData.PointerOrNull(t);
+    private static int Flag(bool value) => value ? 1 : 0;
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SsmBridge.Internal;
+
+/// <summary>
+/// Argument checks run before any native call. Each failure is an <see cref="ArgumentException"/>
+/// whose ParamName is the argument and whose message says what was expected and what was given.
+/// </summary>
+internal static class Check
+{
+    public static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
+
+    public static ArgumentException Fail(string name, string expected, string actual) =>
+        new($"{name}: expected {expected}, got {actual}", name);
+
+    public static void NotNull(Tensor? t, string name)
+    {
+        if (t is null) throw new ArgumentNullException(name, $"{name}: expected a tensor, got null");
+        if (t.IsInvalid) throw Fail(name, "a live tensor", "a disposed tensor");
+    }
+
+    /// <summary>A real floating-point dtype the kernels can compute in (directly or after conversion).</summary>
+    public static void FloatingPoint(Tensor t, string name)
+    {
+        if (t.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+            throw Fail(name, "dtype float16, bfloat16, float32 or float64", t.dtype.ToString());
+    }
+
+    public static void Rank(Tensor t, string name, int rank, string layout)
+    {
+        if (t.dim() != rank) throw Fail(name, $"a {rank}-D tensor {layout}", $"shape {Shape(t.shape)}");
+    }
+
+    public static void ShapeEquals(Tensor t, string name, long[] expected, string layout)
+    {
+        if (!t.shape.SequenceEqual(expected))
+            throw Fail(name, $"shape {layout} = {Shape(expected)}", $"shape {Shape(t.shape)}");
+    }
+
+    public static void NonEmpty(Tensor t, string name)
+    {
+        if (t.numel() == 0) throw Fail(name, "a non-empty tensor", $"shape {Shape(t.shape)}");
+    }
+
+    /// <summary>Same device as the reference argument, and a device this build can run on.</summary>
+    public static void Device(Tensor t, string name, Tensor reference, string referenceName)
+    {
+        if (t.device_type != DeviceType.CPU && t.device_type != DeviceType.CUDA)
+            throw Fail(name, "a CPU or CUDA tensor", $"device {t.device}");
+        if (t.device != reference.device)
+            throw Fail(name, $"a tensor on {reference.device} (the device of {referenceName})", $"device {t.device}");
+        if (t.device_type == DeviceType.CUDA)
+            throw Fail(name, "a CPU tensor (this build of libssmbridge has no CUDA kernels)", $"device {t.device}");
+    }
+}

@@ -1,0 +1,83 @@
+using static TorchSharp.torch;
+
+namespace SsmBridge.Internal;
+
+/// <summary>Sizes of one selective-scan call, read from validated inputs.</summary>
+internal sealed record SelectiveScanShape(long Batch, long Dim, long L, long N, long Groups,
+                                          bool BSelective, bool CSelective)
+{
+    /// <summary>Checks every argument against DESIGN.md section 3 and returns the sizes.</summary>
+    public static SelectiveScanShape Validate(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C,
+                                              Tensor? D, Tensor? z, Tensor? delta_bias)
+    {
+        Check.NotNull(u, nameof(u));
+        Check.NotNull(delta, nameof(delta));
+        Check.NotNull(A, nameof(A));
+        Check.NotNull(B, nameof(B));
+        Check.NotNull(C, nameof(C));
+
+        Check.Rank(u, nameof(u), 3, "(batch, dim, L)");
+        Check.FloatingPoint(u, nameof(u));
+        Check.NonEmpty(u, nameof(u));
+        Check.Device(u, nameof(u), u, nameof(u));
+        long batch = u.shape[0], dim = u.shape[1], L = u.shape[2];
+
+        Check.FloatingPoint(delta, nameof(delta));
+        Check.Device(delta, nameof(delta), u, nameof(u));
+        Check.ShapeEquals(delta, nameof(delta), u.shape, "(batch, dim, L)");
+
+        Check.FloatingPoint(A, nameof(A));
+        Check.Device(A, nameof(A), u, nameof(u));
+        Check.Rank(A, nameof(A), 2, "(dim, N)");
+        long N = A.shape[1];
+        Check.ShapeEquals(A, nameof(A), new[] { dim, N }, "(dim, N)");
+        Check.NonEmpty(A, nameof(A));
+
+        var (bSelective, bGroups) = StateInput(B, nameof(B), u, batch, dim, L, N);
+        var (cSelective, cGroups) = StateInput(C, nameof(C), u, batch, dim, L, N);
+        if (bSelective && cSelective && bGroups != cGroups)
+            throw Check.Fail(nameof(C), $"{bGroups} groups like B, shape (batch, groups, N, L) = " +
+                                        Check.Shape(new[] { batch, bGroups, N, L }), $"shape {Check.Shape(C.shape)}");
+        long groups = bSelective ? bGroups : cSelective ? cGroups : 1;
+
+        PerChannel(D, nameof(D), u, dim);
+        PerChannel(delta_bias, nameof(delta_bias), u, dim);
+        if (z is not null) {
+            Check.NotNull(z, nameof(z));
+            Check.FloatingPoint(z, nameof(z));
+            Check.Device(z, nameof(z), u, nameof(u));
+            Check.ShapeEquals(z, nameof(z), u.shape, "(batch, dim, L)");
+        }
+        return new SelectiveScanShape(batch, dim, L, N, groups, bSelective, cSelective);
+    }
+
+    // B or C: (dim, N) time-invariant, or (batch, groups, N, L) selective with groups dividing dim.
+    private static (bool Selective, long Groups) StateInput(Tensor t, string name, Tensor u,
+                                                            long batch, long dim, long L, long N)
+    {
+        Check.FloatingPoint(t, name);
+        Check.Device(t, name, u, "u");
+        if (t.dim() == 2) {
+            Check.ShapeEquals(t, name, new[] { dim, N }, "(dim, N)");
+            return (false, 1);
+        }
+        if (t.dim() != 4)
+            throw Check.Fail(name, "a 2-D tensor (dim, N) or a 4-D tensor (batch, groups, N, L)",
+                             $"shape {Check.Shape(t.shape)}");
+        long groups = t.shape[1];
+        if (groups < 1 || dim % groups != 0)
+            throw Check.Fail(name, $"a group count dividing dim = {dim} in shape (batch, groups, N, L)",
+                             $"shape {Check.Shape(t.shape)} ({groups} groups)");
+        Check.ShapeEquals(t, name, new[] { batch, groups, N, L }, "(batch, groups, N, L)");
+        return (true, groups);
+    }
+
+    private static void PerChannel(Tensor? t, string name, Tensor u, long dim)
+    {
+        if (t is null) return;
+        Check.NotNull(t, name);
+        Check.FloatingPoint(t, name);
+        Check.Device(t, name, u, "u");
+        Check.ShapeEquals(t, name, new[] { dim }, "(dim)");
+    }
+}
