@@ -48,7 +48,7 @@ internal static class Check
     {
         if (t.device_type != DeviceType.CPU && t.device_type != DeviceType.CUDA)
             throw Fail(name, "a CPU or CUDA tensor", $"device {t.device}");
-        if (t.device != reference.device)
+        if (t.device_type != reference.device_type || t.device_index != reference.device_index)
             throw Fail(name, $"a tensor on {reference.device} (the device of {referenceName})", $"device {t.device}");
         if (t.device_type == DeviceType.CUDA)
             throw Fail(name, "a CPU tensor (this build of libssmbridge has no CUDA kernels)", $"device {t.device}");
