@@ -51,4 +51,7 @@
 %rename(SelectiveScanBackwardWorkspaceSize) ssmb_selective_scan_bwd_workspace_size;
 %rename(SelectiveScanBackward) ssmb_selective_scan_bwd;
 
+%ignore SSMB_STATUS_MAX_ENUM;
+%ignore SSMB_DTYPE_MAX_ENUM;
+
 %include "ssmbridge.h"

@@ -437,7 +437,7 @@ SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackwardWorkspa
 }
 
 
-SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackward___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, int jarg8, int jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, void * jarg15, void * jarg16, void * jarg17, int jarg18, int jarg19, void * jarg20, void * jarg21, void * jarg22, void * jarg23, void * jarg24, void * jarg25, void * jarg26, void * jarg27, void * jarg28, void * jarg29, void * jarg30, long long jarg31) {
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackward___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, int jarg8, int jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, void * jarg15, void * jarg16, void * jarg17, int jarg18, int jarg19, void * jarg20, void * jarg21, void * jarg22, void * jarg23, void * jarg24, void * jarg25, void * jarg26, void * jarg27, void * jarg28, void * jarg29, void * jarg30, void * jarg31, long long jarg32) {
   int jresult ;
   ssmb_dtype arg1 ;
   ssmb_dtype arg2 ;
@@ -469,7 +469,8 @@ SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackward___(int
   void *arg28 = (void *) 0 ;
   void *arg29 = (void *) 0 ;
   void *arg30 = (void *) 0 ;
-  int64_t arg31 ;
+  void *arg31 = (void *) 0 ;
+  int64_t arg32 ;
   ssmb_status result;
   
   arg1 = (ssmb_dtype)jarg1; 
@@ -502,8 +503,9 @@ SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackward___(int
   arg28 = (void *)jarg28; 
   arg29 = (void *)jarg29; 
   arg30 = (void *)jarg30; 
-  arg31 = (int64_t)jarg31; 
-  result = (ssmb_status)ssmb_selective_scan_bwd(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,(void const *)arg15,(void const *)arg16,(void const *)arg17,arg18,arg19,(void const *)arg20,(void const *)arg21,arg22,arg23,arg24,arg25,arg26,arg27,arg28,arg29,arg30,arg31);
+  arg31 = (void *)jarg31; 
+  arg32 = (int64_t)jarg32; 
+  result = (ssmb_status)ssmb_selective_scan_bwd(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,(void const *)arg15,(void const *)arg16,(void const *)arg17,arg18,arg19,(void const *)arg20,(void const *)arg21,(void const *)arg22,arg23,arg24,arg25,arg26,arg27,arg28,arg29,arg30,arg31,arg32);
   jresult = (int)result; 
   return jresult;
 }

@@ -41,7 +41,8 @@ public static class ops
 
     /// <summary>
     /// <see cref="selective_scan"/> that also returns the state after the last step, (batch, dim, N) in
-    /// float32 (float64 for float64 inputs).
+    /// float32 (float64 for float64 inputs). Both outputs are differentiable: a gradient flowing into
+    /// last_state reaches every input.
     /// </summary>
     public static (Tensor output, Tensor last_state) selective_scan_with_state(
         Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C,

@@ -204,7 +204,8 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype weight
                                              int32_t C_selective, const void* u, const void* delta, const void* A,
                                              const void* B, const void* C, const void* D, const void* z,
                                              const void* delta_bias, int32_t delta_softplus, int32_t reverse,
-                                             const void* chunk_states, const void* dout, void* du, void* ddelta,
+                                             const void* chunk_states, const void* dout, const void* dlast_state,
+                                             void* du, void* ddelta,
                                              void* dA, void* dB, void* dC, void* dD, void* dz, void* ddelta_bias,
                                              void* workspace, int64_t workspace_bytes) {
     return guarded([&] {
@@ -213,8 +214,10 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype weight
         ScanBuffers s = scan_inputs(p, elem, u, delta, A, B, C, D, z, delta_bias);
         s.inputs.push_back({"chunk_states", chunk_states, s.chunk_state_bytes});
         s.inputs.push_back({"dout", dout, s.sequence_bytes});
-        require_non_null(s.inputs[s.inputs.size() - 2]);
-        require_non_null(s.inputs.back());
+        for (const Buffer& b : s.inputs) {
+            if (b.name == std::string("chunk_states") || b.name == std::string("dout")) require_non_null(b);
+        }
+        s.inputs.push_back({"dlast_state", dlast_state, s.state_bytes});
 
         require_paired("dD", dD, "D", D);
         require_paired("dz", dz, "z", z);
@@ -239,6 +242,7 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype weight
         p.reverse = reverse != 0;
         p.chunk_states = const_cast<void*>(chunk_states);
         p.dout = dout;
+        p.dlast_state = dlast_state;
         p.du = du, p.ddelta = ddelta, p.dA = dA, p.dB = dB, p.dC = dC;
         p.dD = dD, p.dz = dz, p.ddelta_bias = ddelta_bias;
         p.workspace = workspace;

@@ -29,6 +29,7 @@ struct SelectiveScanParams {
     // Backward: inputs chunk_states (above, read-only there) and dout; gradients, where dD, dz and
     // ddelta_bias are non-null exactly when D, z and delta_bias are.
     const void* dout = nullptr;
+    const void* dlast_state = nullptr;  // (batch, dim, N), may be null (zero)
     void* du = nullptr;
     void* ddelta = nullptr;
     void* dA = nullptr;

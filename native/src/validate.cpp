@@ -11,6 +11,7 @@ std::string dtype_name(ssmb_dtype dtype) {
         case SSMB_FLOAT64: return "float64";
         case SSMB_FLOAT16: return "float16";
         case SSMB_BFLOAT16: return "bfloat16";
+        default: break;
     }
     return "unknown dtype " + std::to_string(static_cast<int>(dtype));
 }
@@ -21,6 +22,7 @@ int64_t dtype_size(ssmb_dtype dtype) {
         case SSMB_FLOAT64: return 8;
         case SSMB_FLOAT16: return 2;
         case SSMB_BFLOAT16: return 2;
+        default: break;
     }
     throw Error(SSMB_ERROR_INVALID_ARGUMENT,
                 "dtype: expected a ssmb_dtype value, got " + std::to_string(static_cast<int>(dtype)));

@@ -127,7 +127,7 @@ TEST(Api, BackwardChecksGradientPairingAndWorkspace) {
     auto run = [&](void* dD_ptr, void* ws_ptr, int64_t ws_bytes) {
         return ssmb_selective_scan_bwd(f.dtype, f.weight_dtype, f.batch, f.dim, f.L, f.N, f.groups, f.B_sel, f.C_sel,
                                        f.u.data(), f.delta.data(), f.A.data(), f.B.data(), f.C.data(), f.D.data(),
-                                       f.z.data(), f.bias.data(), 1, 0, f.states.data(), dout.data(), du.data(),
+                                       f.z.data(), f.bias.data(), 1, 0, f.states.data(), dout.data(), nullptr, du.data(),
                                        ddelta.data(), dA.data(), dB.data(), dC.data(), dD_ptr, dz.data(),
                                        dbias.data(), ws_ptr, ws_bytes);
     };

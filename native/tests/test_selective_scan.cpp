@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -32,8 +33,8 @@ struct ScanShape {
 };
 
 std::string shape_name(const ScanShape& s) {
-    std::string name = "L" + std::to_string(s.L) + "_N" + std::to_string(s.N) + "_b" + std::to_string(s.batch) +
-                       "_d" + std::to_string(s.dim) + "_g" + std::to_string(s.groups);
+    std::string name = "L" + std::to_string(s.L) + "_N" + std::to_string(s.N) + "_b" + std::to_string(s.batch) + "_d" +
+                       std::to_string(s.dim) + "_g" + std::to_string(s.groups);
     name += s.B_selective ? "_Bsel" : "_Binv";
     name += s.C_selective ? "_Csel" : "_Cinv";
     if (s.has_D) name += "_D";
@@ -43,6 +44,9 @@ std::string shape_name(const ScanShape& s) {
     if (s.reverse) name += "_reverse";
     return name;
 }
+
+// gtest prints a failing case's parameter with this instead of its bytes.
+void PrintTo(const ScanShape& s, std::ostream* os) { *os << shape_name(s); }
 
 // The sweep: every L of the issue with every N, each with pairs of complementary option sets (so
 // every option is on once and off once per (L, N)), more pairs for short sequences. A few cases per
@@ -95,7 +99,7 @@ uint64_t fresh_seed() {
 template <typename T>
 struct ScanData {
     ScanShape s;
-    std::vector<T> u, delta, A, B, C, D, z, delta_bias, dout;
+    std::vector<T> u, delta, A, B, C, D, z, delta_bias, dout, dlast_state;
 
     int64_t seq_size() const { return s.batch * s.dim * s.L; }
     int64_t proj_size(bool selective) const { return selective ? s.batch * s.groups * s.N * s.L : s.dim * s.N; }
@@ -142,6 +146,7 @@ ScanData<T> random_data(const ScanShape& s, uint64_t seed) {
     if (s.has_delta_bias)
         d.delta_bias = s.delta_softplus ? fill(s.dim, uniform(-1.0, 1.0)) : fill(s.dim, uniform(0.0, 0.5));
     d.dout = fill(d.seq_size(), gauss);
+    d.dlast_state = fill(s.batch * s.dim * s.N, gauss);
     return d;
 }
 
@@ -174,10 +179,11 @@ void run_forward(const ScanData<T>& d, Forward<T>& f) {
     f.out = nan_filled<T>(d.seq_size());
     f.chunk_states = nan_filled<T>(s.batch * s.dim * d.n_chunks() * s.N);
     f.last_state = nan_filled<T>(s.batch * s.dim * s.N);
-    const ssmb_status status = ssmb_selective_scan_fwd(
-        dtype_of<T>(), dtype_of<T>(), s.batch, s.dim, s.L, s.N, s.groups, s.B_selective, s.C_selective, d.u.data(),
-        d.delta.data(), d.A.data(), d.B.data(), d.C.data(), data_or_null(d.D), data_or_null(d.z), data_or_null(d.delta_bias),
-        s.delta_softplus, s.reverse, f.out.data(), f.chunk_states.data(), f.last_state.data());
+    const ssmb_status status =
+        ssmb_selective_scan_fwd(dtype_of<T>(), dtype_of<T>(), s.batch, s.dim, s.L, s.N, s.groups, s.B_selective,
+                                s.C_selective, d.u.data(), d.delta.data(), d.A.data(), d.B.data(), d.C.data(),
+                                data_or_null(d.D), data_or_null(d.z), data_or_null(d.delta_bias), s.delta_softplus,
+                                s.reverse, f.out.data(), f.chunk_states.data(), f.last_state.data());
     ASSERT_EQ(status, SSMB_OK) << ssmb_last_error();
 }
 
@@ -185,8 +191,8 @@ template <typename T>
 void run_backward(const ScanData<T>& d, const std::vector<T>& chunk_states, Gradients<T>& g) {
     const ScanShape& s = d.s;
     int64_t bytes = -1;
-    ASSERT_EQ(ssmb_selective_scan_bwd_workspace_size(dtype_of<T>(), dtype_of<T>(), s.batch, s.dim, s.L, s.N,
-                                                     s.groups, s.B_selective, s.C_selective, &bytes),
+    ASSERT_EQ(ssmb_selective_scan_bwd_workspace_size(dtype_of<T>(), dtype_of<T>(), s.batch, s.dim, s.L, s.N, s.groups,
+                                                     s.B_selective, s.C_selective, &bytes),
               SSMB_OK)
         << ssmb_last_error();
     ASSERT_GE(bytes, 0);
@@ -201,10 +207,10 @@ void run_backward(const ScanData<T>& d, const std::vector<T>& chunk_states, Grad
     g.ddelta_bias = s.has_delta_bias ? nan_filled<T>(s.dim) : std::vector<T>();
     const ssmb_status status = ssmb_selective_scan_bwd(
         dtype_of<T>(), dtype_of<T>(), s.batch, s.dim, s.L, s.N, s.groups, s.B_selective, s.C_selective, d.u.data(),
-        d.delta.data(), d.A.data(), d.B.data(), d.C.data(), data_or_null(d.D), data_or_null(d.z), data_or_null(d.delta_bias),
-        s.delta_softplus, s.reverse, chunk_states.data(), d.dout.data(), g.du.data(), g.ddelta.data(), g.dA.data(),
-        g.dB.data(), g.dC.data(), data_or_null(g.dD), data_or_null(g.dz), data_or_null(g.ddelta_bias),
-        workspace.data(), bytes);
+        d.delta.data(), d.A.data(), d.B.data(), d.C.data(), data_or_null(d.D), data_or_null(d.z),
+        data_or_null(d.delta_bias), s.delta_softplus, s.reverse, chunk_states.data(), d.dout.data(), d.dlast_state.data(), g.du.data(),
+        g.ddelta.data(), g.dA.data(), g.dB.data(), g.dC.data(), data_or_null(g.dD), data_or_null(g.dz),
+        data_or_null(g.ddelta_bias), workspace.data(), bytes);
     ASSERT_EQ(status, SSMB_OK) << ssmb_last_error();
 }
 
@@ -251,9 +257,7 @@ ReferenceResult reference(const ScanData<T>& d) {
             auto dt_raw = [&](int64_t t) {
                 return Real(d.delta[at(t)]) + (s.has_delta_bias ? Real(d.delta_bias[ch]) : 0);
             };
-            auto dt_of = [&](int64_t t) {
-                return s.delta_softplus ? std::log1p(std::exp(dt_raw(t))) : dt_raw(t);
-            };
+            auto dt_of = [&](int64_t t) { return s.delta_softplus ? std::log1p(std::exp(dt_raw(t))) : dt_raw(t); };
             auto y_of = [&](int64_t p) {
                 const int64_t t = time_of(p);
                 Real y = s.has_D ? Real(d.D[ch]) * Real(d.u[at(t)]) : 0;
@@ -276,7 +280,9 @@ ReferenceResult reference(const ScanData<T>& d) {
                     r.chunk_states[((b * s.dim + ch) * n_chunks + k) * N + n] = H[k * chunk * N + n];
             for (int64_t n = 0; n < N; ++n) r.last_state[(b * s.dim + ch) * N + n] = H[L * N + n];
 
-            std::vector<Real> dh_next(N, 0);  // dL/dh after the step that follows
+            // dL/dh after the step that follows; after the last step, the gradient of last_state.
+            std::vector<Real> dh_next(N);
+            for (int64_t n = 0; n < N; ++n) dh_next[n] = d.dlast_state[(b * s.dim + ch) * N + n];
             for (int64_t p = L - 1; p >= 0; --p) {
                 const int64_t t = time_of(p);
                 const Real u = d.u[at(t)], dt = dt_of(t), dout = d.dout[at(t)];
@@ -377,16 +383,20 @@ TEST_P(SelectiveScanSweep, Float32MatchesReference) { check_against_reference<fl
 TEST_P(SelectiveScanSweep, Float64MatchesReference) { check_against_reference<double>(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, SelectiveScanSweep, ::testing::ValuesIn(sweep_shapes()),
-                         [](const ::testing::TestParamInfo<ScanShape>& info) { return shape_name(info.param); });
+                         [](const ::testing::TestParamInfo<ScanShape>& case_info) {
+                             return shape_name(case_info.param);
+                         });
 
 // ---- finite differences ------------------------------------------------------------------------
 
-// sum(out * dout) in long double, so its gradient is what the backward computes from dout.
+// sum(out * dout) + sum(last_state * dlast_state) in long double, so its gradient is what the
+// backward computes from dout and dlast_state.
 Real loss_of(const ScanData<double>& d) {
     Forward<double> f;
     run_forward(d, f);
     Real loss = 0;
     for (size_t i = 0; i < f.out.size(); ++i) loss += Real(f.out[i]) * Real(d.dout[i]);
+    for (size_t i = 0; i < f.last_state.size(); ++i) loss += Real(f.last_state[i]) * Real(d.dlast_state[i]);
     return loss;
 }
 
@@ -406,10 +416,10 @@ void check_finite_differences(const ScanShape& s) {
         std::vector<double>* input;
         const std::vector<double>* grad;
     };
-    const Pair pairs[] = {{"u", &d.u, &g.du},         {"delta", &d.delta, &g.ddelta},
-                          {"A", &d.A, &g.dA},         {"B", &d.B, &g.dB},
-                          {"C", &d.C, &g.dC},         {"D", &d.D, &g.dD},
-                          {"z", &d.z, &g.dz},         {"delta_bias", &d.delta_bias, &g.ddelta_bias}};
+    const Pair pairs[] = {{"u", &d.u, &g.du}, {"delta", &d.delta, &g.ddelta},
+                          {"A", &d.A, &g.dA}, {"B", &d.B, &g.dB},
+                          {"C", &d.C, &g.dC}, {"D", &d.D, &g.dD},
+                          {"z", &d.z, &g.dz}, {"delta_bias", &d.delta_bias, &g.ddelta_bias}};
     std::mt19937_64 pick(seed ^ 0x9e3779b97f4a7c15ull);
     for (const Pair& pair : pairs) {
         std::vector<double>& x = *pair.input;

@@ -59,6 +59,7 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
         var x = saved.Take(TensorArgs).ToArray();
         var chunkStates = saved[TensorArgs];
         var dout = grad_outputs[0].to_type(call.ComputeType).contiguous();
+        var dlastState = grad_outputs[1].to_type(call.ComputeType).contiguous();
 
         var grads = x.Select(t => t is null ? null : empty_like(t)).ToArray();
         var dt = TensorData.ToNative(call.ComputeType);
@@ -70,7 +71,7 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
         NativeThreads.Sync();
         Native.SelectiveScanBackward(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective), Flag(s.CSelective),
             P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
-            Flag(call.DeltaSoftplus), Flag(call.Reverse), P(chunkStates), P(dout),
+            Flag(call.DeltaSoftplus), Flag(call.Reverse), P(chunkStates), P(dout), P(dlastState),
             P(grads[0]), P(grads[1]), P(grads[2]), P(grads[3]), P(grads[4]), P(grads[5]), P(grads[6]), P(grads[7]),
             P(workspace), workspace.numel() * elementSize);
 

@@ -37,14 +37,16 @@ typedef enum ssmb_status {
     SSMB_ERROR_INVALID_ARGUMENT = 1, /* a shape, size, pointer or flag is wrong */
     SSMB_ERROR_UNSUPPORTED = 2,      /* valid request this build cannot serve (dtype, device) */
     SSMB_ERROR_OUT_OF_MEMORY = 3,
-    SSMB_ERROR_INTERNAL = 4
+    SSMB_ERROR_INTERNAL = 4,
+    SSMB_STATUS_MAX_ENUM = 0x7fffffff /* makes every int32 a valid value: no UB on bad input */
 } ssmb_status;
 
 typedef enum ssmb_dtype {
     SSMB_FLOAT32 = 0,
     SSMB_FLOAT64 = 1,
     SSMB_FLOAT16 = 2,
-    SSMB_BFLOAT16 = 3
+    SSMB_BFLOAT16 = 3,
+    SSMB_DTYPE_MAX_ENUM = 0x7fffffff /* any int32 may arrive from a caller; api.cpp rejects unknown ones */
 } ssmb_dtype;
 
 /* ---- library ----------------------------------------------------------------------------- */
@@ -111,7 +113,8 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd_workspace_size(
     int32_t B_selective, int32_t C_selective, int64_t* bytes);
 
 /*
- * Gradients of the forward above given dout (batch, dim, L) and the forward's chunk_states.
+ * Gradients of the forward above given dout (batch, dim, L), dlast_state (batch, dim, N) weight_dtype
+ * (the gradient flowing into last_state; NULL means zero) and the forward's chunk_states.
  * Every gradient has the shape and dtype of its input and is overwritten (not accumulated):
  * du, ddelta, dA, dB, dC always; dD, dz, ddelta_bias exactly when D, z, delta_bias are given.
  * workspace: at least ssmb_selective_scan_bwd_workspace_size() bytes, 64-byte aligned is best.
@@ -124,7 +127,7 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(
     const void* u, const void* delta, const void* A, const void* B, const void* C,
     const void* D, const void* z, const void* delta_bias,
     int32_t delta_softplus, int32_t reverse,
-    const void* chunk_states, const void* dout,
+    const void* chunk_states, const void* dout, const void* dlast_state,
     void* du, void* ddelta, void* dA, void* dB, void* dC,
     void* dD, void* dz, void* ddelta_bias,
     void* workspace, int64_t workspace_bytes);

@@ -1,0 +1,141 @@
+#include "cpu/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace ssmb::cpu {
+
+namespace {
+
+// True on pool workers and on a caller while it runs its own slice: a parallel_for from there
+// runs inline (and a caller must not try_lock a mutex it already holds).
+thread_local bool t_inside_parallel_region = false;
+
+int default_num_threads() {
+    const unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+// Workers sleep on a condition variable between calls. Each call publishes one task under a new
+// generation number; worker i runs slice i + 1 of it when the task has that many slices.
+class ThreadPool {
+public:
+    void set_num_threads(int n) { num_threads_.store(std::max(1, n), std::memory_order_relaxed); }
+    int num_threads() const { return num_threads_.load(std::memory_order_relaxed); }
+
+    void parallel_for(int64_t n_items, const std::function<void(int64_t, int64_t)>& fn) {
+        if (n_items <= 0) return;
+        const int64_t slices = std::min<int64_t>(num_threads(), n_items);
+        if (slices <= 1 || t_inside_parallel_region) {
+            fn(0, n_items);
+            return;
+        }
+        std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
+        if (!running.owns_lock()) {
+            fn(0, n_items);
+            return;
+        }
+        start_workers(static_cast<int>(slices) - 1);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            task_ = Task{n_items, slices, &fn};
+            pending_ = slices - 1;
+            error_ = nullptr;
+            ++generation_;
+        }
+        work_ready_.notify_all();
+
+        t_inside_parallel_region = true;
+        run_slice(0);
+        t_inside_parallel_region = false;
+
+        std::unique_lock<std::mutex> lock(mutex_);
+        work_done_.wait(lock, [this] { return pending_ == 0; });
+        task_ = Task{};
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+
+private:
+    struct Task {
+        int64_t n_items = 0;
+        int64_t slices = 0;
+        const std::function<void(int64_t, int64_t)>* fn = nullptr;
+    };
+
+    // Runs one slice of the current task; the first exception of the call is kept for the caller.
+    void run_slice(int64_t slice) {
+        const Task task = task_;
+        const int64_t begin = task.n_items * slice / task.slices;
+        const int64_t end = task.n_items * (slice + 1) / task.slices;
+        try {
+            (*task.fn)(begin, end);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!error_) error_ = std::current_exception();
+        }
+    }
+
+    // Called with run_mutex_ held: only its holder changes workers_ and generation_. Workers are
+    // never stopped; when set_num_threads lowers the count, the extra ones just sleep.
+    void start_workers(int count) {
+        while (static_cast<int>(workers_.size()) < count) {
+            const int64_t slice = static_cast<int64_t>(workers_.size()) + 1;
+            // The worker waits for the generation after this one, even if it starts running only
+            // after the next task was published.
+            const uint64_t seen = generation_;
+            workers_.emplace_back([this, slice, seen] { worker_loop(slice, seen); });
+        }
+    }
+
+    void worker_loop(int64_t slice, uint64_t seen) {
+        t_inside_parallel_region = true;
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            work_ready_.wait(lock, [&] { return generation_ != seen; });
+            seen = generation_;
+            if (slice >= task_.slices) continue;
+            lock.unlock();
+            run_slice(slice);
+            lock.lock();
+            if (--pending_ == 0) work_done_.notify_one();
+        }
+    }
+
+    std::atomic<int> num_threads_{default_num_threads()};
+    std::mutex run_mutex_;  // held by the one caller whose task the workers are running
+    std::vector<std::thread> workers_;
+
+    std::mutex mutex_;  // guards everything below
+    std::condition_variable work_ready_;
+    std::condition_variable work_done_;
+    uint64_t generation_ = 0;
+    Task task_;
+    int64_t pending_ = 0;
+    std::exception_ptr error_;
+};
+
+// Intentionally leaked: the workers sleep until process exit. Joining them from a static destructor
+// can hang (dlclose holds the loader lock that exiting threads may need on Windows; at exit() other
+// threads may still be inside a call), so the pool is never destroyed and the OS reclaims it.
+ThreadPool& pool() {
+    static ThreadPool* const instance = new ThreadPool();
+    return *instance;
+}
+
+}  // namespace
+
+void set_num_threads(int n) { pool().set_num_threads(n); }
+
+int get_num_threads() { return pool().num_threads(); }
+
+void parallel_for(int64_t n_items, const std::function<void(int64_t begin, int64_t end)>& fn) {
+    pool().parallel_for(n_items, fn);
+}
+
+}  // namespace ssmb::cpu
