@@ -46,6 +46,9 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
 
         ctx.save_for_backward(x.Append(chunkStates).ToList()!);
         ctx.save_data(nameof(Call), call);
+        // An output nobody differentiated arrives in backward as an undefined tensor. Left on, TorchSharp
+        // would materialize it from a twin tensor that the caller's dispose scope may already have freed.
+        ctx.set_materialize_grads(false);
         return new List<Tensor> { out_.to_type(inputs[0]!.dtype), lastState };
     }
 
@@ -58,8 +61,9 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
         var saved = ctx.get_saved_variables();
         var x = saved.Take(TensorArgs).ToArray();
         var chunkStates = saved[TensorArgs];
-        var dout = grad_outputs[0].to_type(call.ComputeType).contiguous();
-        var dlastState = grad_outputs[1].to_type(call.ComputeType).contiguous();
+        var dout = Defined(grad_outputs[0])?.to_type(call.ComputeType).contiguous()
+                   ?? zeros(new[] { s.Batch, s.Dim, s.L }, call.ComputeType);
+        var dlastState = Defined(grad_outputs[1])?.to_type(call.ComputeType).contiguous();
 
         var grads = x.Select(t => t is null ? null : empty_like(t)).ToArray();
         var dt = TensorData.ToNative(call.ComputeType);
@@ -82,6 +86,8 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
         result.AddRange(new Tensor[] { null!, null!, null! });
         return result;
     }
+
+    private static Tensor? Defined(Tensor? grad) => grad is null || grad.IsInvalid ? null : grad;
 
     private static long NumChunks(long L)
     {

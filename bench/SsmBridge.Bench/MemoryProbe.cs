@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace SsmBridge.Bench;
+
+/// <summary>
+/// Peak process memory of one selective-scan call, measured in a fresh process per point so nothing
+/// earlier inflates the peak: inputs are created, the kernel's high-water mark (VmHWM) is reset through
+/// /proc/self/clear_refs, one call runs, and the growth of VmHWM over the resident size before the call
+/// is what the call needed. Linux only.
+/// </summary>
+public static class MemoryProbe
+{
+    private static readonly string[] Impls = { "fused", "reference" };
+    private static readonly string[] Passes = { "forward", "forward+backward" };
+
+    /// <summary>`memory`: every case x implementation x pass, each in a child process; prints a table.</summary>
+    public static int RunTable()
+    {
+        Console.WriteLine("| case | input MiB | pass | fused peak MiB | reference peak MiB | reference / fused |");
+        Console.WriteLine("| --- | ---: | --- | ---: | ---: | ---: |");
+        foreach (var c in ScanCase.Standard())
+        foreach (var pass in Passes) {
+            var peaks = Impls.Select(impl => Child(c, impl, pass)).ToArray();
+            Console.WriteLine($"| {c} | {InputMiB(c):F1} | {pass} | {peaks[0]:F1} | {peaks[1]:F1} | {peaks[1] / peaks[0]:F1}x |");
+        }
+        return 0;
+    }
+
+    /// <summary>`memory-point CASE IMPL PASS`: one measurement; prints the peak growth in MiB.</summary>
+    public static int RunPoint(string caseName, string impl, string pass)
+    {
+        var c = ScanCase.Parse(caseName);
+        var scan = impl == "fused" ? (ScanInputs.Scan)ops.selective_scan : reference.selective_scan;
+        using var inputs = new ScanInputs(c, requiresGrad: pass != "forward");
+        // Load the kernels and libtorch's lazily created state before measuring.
+        using (var warm = new ScanInputs(new ScanCase("warm", 1, 16, 8, Math.Min(c.N, 2)), requiresGrad: true))
+            warm.RunWithBackward(scan);
+
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        var before = Status("VmRSS");
+        using (var scope = NewDisposeScope()) {
+            if (pass == "forward") {
+                using var noGrad = no_grad();
+                inputs.Run(scan);
+            } else {
+                inputs.RunWithBackward(scan);
+            }
+        }
+        var peak = Status("VmHWM");
+        Console.WriteLine(((peak - before) / 1024.0).ToString("F2", CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    // Bytes of u, delta, z, B and C (the per-sequence inputs), in MiB.
+    private static double InputMiB(ScanCase c) =>
+        (3.0 * c.Batch * c.Dim * c.L + 2.0 * c.Batch * c.N * c.L) * sizeof(float) / (1 << 20);
+
+    private static double Child(ScanCase c, string impl, string pass)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        foreach (var arg in new[] { "memory-point", c.Name, impl, pass }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"memory-point {c.Name} {impl} {pass} failed");
+        return double.Parse(output.Split('\n').Last(), CultureInfo.InvariantCulture);
+    }
+
+    // A /proc/self/status field in KiB.
+    private static long Status(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":"));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    }
+}

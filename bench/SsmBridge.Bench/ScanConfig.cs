@@ -1,0 +1,47 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace SsmBridge.Bench;
+
+/// <summary>
+/// Short, in-process runs (the reference takes seconds per call at the large shapes) plus a G elem/s
+/// column: batch * dim * L * N per second of the mean time.
+/// </summary>
+public sealed class ScanConfig : ManualConfig
+{
+    public ScanConfig()
+    {
+        AddJob(Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+                          .WithWarmupCount(2).WithIterationCount(7).WithLaunchCount(1).WithUnrollFactor(1)
+                          .WithInvocationCount(1));
+        AddColumn(new ElementRateColumn());
+        AddColumn(RankColumn.Arabic);
+    }
+}
+
+/// <summary>G elem/s = batch * dim * L * N / mean time.</summary>
+public sealed class ElementRateColumn : IColumn
+{
+    public string Id => nameof(ElementRateColumn);
+    public string ColumnName => "G elem/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "batch*dim*L*N per second (mean time), in billions";
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var scanCase = benchmarkCase.Parameters.Items.Select(p => p.Value).OfType<ScanCase>().FirstOrDefault();
+        var report = summary[benchmarkCase];
+        if (scanCase is null || report?.ResultStatistics is null) return "-";
+        return (scanCase.Elements / report.ResultStatistics.Mean).ToString("F3");  // elements per ns = G/s
+    }
+}
