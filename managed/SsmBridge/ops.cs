@@ -9,7 +9,7 @@ namespace SsmBridge;
 /// inputs before any native call: a wrong rank, shape, dtype or device is an
 /// <see cref="ArgumentException"/> naming the argument, the expected and the actual value.
 /// </summary>
-public static class ops
+public static partial class ops
 {
     /// <summary>
     /// Mamba's selective scan (<c>selective_scan_fn</c>), fused: one pass over the sequence, no

@@ -9,7 +9,7 @@ namespace SsmBridge;
 /// for tests and benchmarks. They materialize what the fused kernels never do (for the selective
 /// scan, exp(dt A) and dt B u as (batch, dim, L, N) tensors) and get gradients from autograd.
 /// </summary>
-public static class reference
+public static partial class reference
 {
     /// <summary>Reference for <see cref="ops.selective_scan"/>; same arguments, same semantics.</summary>
     public static Tensor selective_scan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C,

@@ -1,6 +1,5 @@
-// The C ABI: validation, dispatch and the error state. Every entry point runs its body inside
-// guarded(), the one place where C++ exceptions stop and become a status plus a message.
-#include <new>
+// The C ABI for the library facts and the selective scan: validation and dispatch. Every entry
+// point runs its body inside guarded() (error.h).
 #include <string>
 #include <vector>
 
@@ -12,34 +11,6 @@
 #include "validate.h"
 
 namespace ssmb {
-
-namespace {
-thread_local std::string t_last_error;
-
-template <class Body>
-ssmb_status guarded(Body&& body) noexcept {
-    clear_last_error();
-    try {
-        body();
-        return SSMB_OK;
-    } catch (const Error& e) {
-        set_last_error(e.what());
-        return e.status();
-    } catch (const std::bad_alloc&) {
-        set_last_error("out of memory");
-        return SSMB_ERROR_OUT_OF_MEMORY;
-    } catch (const std::exception& e) {
-        set_last_error(std::string("internal error: ") + e.what());
-        return SSMB_ERROR_INTERNAL;
-    } catch (...) {
-        set_last_error("internal error: unknown exception");
-        return SSMB_ERROR_INTERNAL;
-    }
-}
-}  // namespace
-
-void set_last_error(const std::string& message) { t_last_error = message; }
-void clear_last_error() { t_last_error.clear(); }
 
 namespace {
 
@@ -134,7 +105,7 @@ using namespace ssmb;
 
 extern "C" {
 
-SSMB_API const char* ssmb_last_error(void) { return t_last_error.c_str(); }
+SSMB_API const char* ssmb_last_error(void) { return last_error(); }
 
 SSMB_API const char* ssmb_version(void) { return SSMB_VERSION; }
 
