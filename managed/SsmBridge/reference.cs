@@ -32,7 +32,7 @@ public static partial class reference
         var type = u.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         var x = u.to_type(type);
         var dt = delta.to_type(type);
-        if (delta_bias is not null) dt = dt + delta_bias.to_type(type).unsqueeze(-1);
+        if (delta_bias is not null) dt = dt.add(delta_bias.to_type(type).unsqueeze(-1), One);
         if (delta_softplus) dt = nn.functional.softplus(dt);
 
         // (batch, dim, L, N) tensors: the memory the fused kernel avoids.
@@ -44,14 +44,21 @@ public static partial class reference
         var ys = new Tensor[shape.L];
         for (long i = 0; i < shape.L; i++) {
             long t = reverse ? shape.L - 1 - i : i;
-            h = decay.select(2, t) * h + drive.select(2, t);
-            ys[t] = (h * readout.select(2, t)).sum(-1);
+            h = (decay.select(2, t) * h).add(drive.select(2, t), One);
+            ys[t] = (h * AtStep(readout, t)).sum(-1);
         }
         var y = stack(ys, 2);
-        if (D is not null) y = y + x * D.to_type(type).unsqueeze(-1);
+        if (D is not null) y = y.add(x * D.to_type(type).unsqueeze(-1), One);
         if (z is not null) y = y * nn.functional.silu(z.to_type(type));
         return (y.to_type(u.dtype).MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope());
     }
+
+    // Tensor + tensor through an explicit, rooted alpha: TorchSharp 0.107's operator + passes a
+    // temporary Scalar whose finalizer can run during the native call under GC pressure.
+    private static readonly Scalar One = 1;
+
+    // Step t of a PerStep tensor; time-invariant ones have a single step.
+    private static Tensor AtStep(Tensor m, long t) => m.select(2, m.shape[2] == 1 ? 0 : t);
 
     // B or C broadcastable to (batch, dim, L, N): (dim, N) -> (1, dim, 1, N); (batch, groups, N, L) ->
     // each group repeated for its dim / groups channels, then moved to (batch, dim, L, N).
