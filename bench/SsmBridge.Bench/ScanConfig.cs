@@ -22,6 +22,15 @@ public sealed class ScanConfig : ManualConfig
     }
 }
 
+/// <summary>Short in-process runs for whole models (seconds per call).</summary>
+public sealed class ModelConfig : ManualConfig
+{
+    public ModelConfig() =>
+        AddJob(Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+                          .WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).WithUnrollFactor(1)
+                          .WithInvocationCount(1));
+}
+
 /// <summary>G elem/s = batch * dim * L * N / mean time.</summary>
 public sealed class ElementRateColumn : IColumn
 {
