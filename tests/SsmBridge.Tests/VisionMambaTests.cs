@@ -50,6 +50,26 @@ public class VisionMambaTests
     }
 
     [Fact]
+    public void InitialisationFollowsVim()
+    {
+        using var scope = NewDisposeScope();
+        using var model = models.vim_tiny_patch16_224();
+        var p = model.state_dict();
+        foreach (var key in new[] { "pos_embed", "cls_token", "head.weight" }) {
+            var t = p[key];
+            Assert.InRange(t.std().item<float>(), key == "cls_token" ? 0.008f : 0.016f, key == "cls_token" ? 0.03f : 0.021f);
+            Assert.True(t.abs().max().item<float>() <= 0.04f + 1e-6f, key);
+        }
+        Assert.Equal(0f, p["head.bias"].abs().max().item<float>());
+        // Only the forward direction's dt bias keeps Mamba's init; every other Linear bias is zero.
+        Assert.True(p["layers.3.mixer.dt_proj.bias"].abs().min().item<float>() > 0);
+        Assert.Equal(0f, p["layers.3.mixer.dt_proj_b.bias"].abs().max().item<float>());
+        // out_proj: Kaiming-uniform (bound 1/sqrt(fan_in)) shrunk by sqrt(depth).
+        var bound = 1 / Math.Sqrt(384) / Math.Sqrt(24);
+        Assert.InRange(p["layers.0.mixer.out_proj.weight"].abs().max().item<float>(), 0.9 * bound, bound * 1.0001);
+    }
+
+    [Fact]
     public void ClassTokenSitsInTheMiddleAndIsWhatTheHeadReads()
     {
         using var scope = NewDisposeScope();

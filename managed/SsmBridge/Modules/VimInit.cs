@@ -35,5 +35,5 @@ internal static class VimInit
     }
 
     // Normal(0, std) truncated to [-2 std, 2 std].
-    private static void TruncatedNormal(Tensor t, double std) => nn.init.trunc_normal_(t, 0, std, -2 * std, 2 * std);
+    private static void TruncatedNormal(Tensor t, double std) => TruncNormal.Fill(t, 0, std, -2 * std, 2 * std);
 }
