@@ -50,6 +50,10 @@
 %rename(SelectiveScanForward) ssmb_selective_scan_fwd;
 %rename(SelectiveScanBackwardWorkspaceSize) ssmb_selective_scan_bwd_workspace_size;
 %rename(SelectiveScanBackward) ssmb_selective_scan_bwd;
+%rename(CrossScan) ssmb_cross_scan;
+%rename(CrossMerge) ssmb_cross_merge;
+%rename(PatchMergeForward) ssmb_patch_merge_fwd;
+%rename(PatchMergeBackward) ssmb_patch_merge_bwd;
 
 %ignore SSMB_STATUS_MAX_ENUM;
 %ignore SSMB_DTYPE_MAX_ENUM;

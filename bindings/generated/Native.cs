@@ -61,6 +61,26 @@ public class Native {
     NativeErrors.ThrowIfFailed(status);
   }
 
+  public static void CrossScan(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr x, global::System.IntPtr ys) {
+    var status = (Status)NativePINVOKE.CrossScan((int)dtype, batch, channels, height, width, channel_first, x, ys);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossMerge(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr ys, global::System.IntPtr y) {
+    var status = (Status)NativePINVOKE.CrossMerge((int)dtype, batch, channels, height, width, channel_first, ys, y);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void PatchMergeForward(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr x, global::System.IntPtr out_) {
+    var status = (Status)NativePINVOKE.PatchMergeForward((int)dtype, batch, channels, height, width, channel_first, x, out_);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void PatchMergeBackward(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr dout, global::System.IntPtr dx) {
+    var status = (Status)NativePINVOKE.PatchMergeBackward((int)dtype, batch, channels, height, width, channel_first, dout, dx);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
 }
 
 }

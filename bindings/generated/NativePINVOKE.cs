@@ -222,6 +222,18 @@ class NativePINVOKE {
 
   [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_SelectiveScanBackward___")]
   public static extern int SelectiveScanBackward(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, int jarg8, int jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, global::System.IntPtr jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17, int jarg18, int jarg19, global::System.IntPtr jarg20, global::System.IntPtr jarg21, global::System.IntPtr jarg22, global::System.IntPtr jarg23, global::System.IntPtr jarg24, global::System.IntPtr jarg25, global::System.IntPtr jarg26, global::System.IntPtr jarg27, global::System.IntPtr jarg28, global::System.IntPtr jarg29, global::System.IntPtr jarg30, global::System.IntPtr jarg31, long jarg32);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossScan___")]
+  public static extern int CrossScan(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossMerge___")]
+  public static extern int CrossMerge(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_PatchMergeForward___")]
+  public static extern int PatchMergeForward(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_PatchMergeBackward___")]
+  public static extern int PatchMergeBackward(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8);
 }
 
 }

@@ -511,6 +511,110 @@ SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackward___(int
 }
 
 
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossScan___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  result = (ssmb_status)ssmb_cross_scan(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossMerge___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  result = (ssmb_status)ssmb_cross_merge(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_PatchMergeForward___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  result = (ssmb_status)ssmb_patch_merge_fwd(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_PatchMergeBackward___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  result = (ssmb_status)ssmb_patch_merge_bwd(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/isa.h"
 #include "cpu/selective_scan_cpu.h"
 #include "cpu/thread_pool.h"
 #include "error.h"
@@ -117,7 +118,7 @@ SSMB_API int ssmb_has_cuda(void) {
 #endif
 }
 
-SSMB_API const char* ssmb_cpu_isa(void) { return "scalar"; }
+SSMB_API const char* ssmb_cpu_isa(void) { return cpu::isa_name(cpu::active_isa()); }
 
 SSMB_API ssmb_status ssmb_set_num_threads(int32_t num_threads) {
     return guarded([&] {

@@ -60,7 +60,8 @@ SSMB_API const char* ssmb_version(void);
 /* 1 when the library was built with CUDA kernels, else 0. */
 SSMB_API int ssmb_has_cuda(void);
 
-/* Name of the CPU code path in use (e.g. "scalar"). */
+/* The CPU code path the kernels dispatch to: "avx512", "avx2", "neon" or "scalar" (the best one the
+ * CPU supports; the environment variable SSMB_CPU_ISA, read at load, may force a lower one). */
 SSMB_API const char* ssmb_cpu_isa(void);
 
 /* Threads used by the CPU kernels (>= 1). The managed layer passes torch.get_num_threads(). */
@@ -131,6 +132,56 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(
     void* du, void* ddelta, void* dA, void* dB, void* dC,
     void* dD, void* dz, void* ddelta_bias,
     void* workspace, int64_t workspace_bytes);
+
+/* ---- cross scan and patch merge (VMamba / Swin) -------------------------------------------- */
+/*
+ * An image (batch, channels, height, width) is stored channel-first, (batch, channels, height, width),
+ * or channel-last, (batch, height, width, channels), as channel_first (0 or 1) says.
+ *
+ * Cross scan reads each channel of an H x W image as four sequences of L = H * W steps; scan
+ * direction k puts pixel (h, w) at position
+ *   k = 0  row-major       h * W + w
+ *   k = 1  column-major    w * H + h
+ *   k = 2  k = 0 reversed  L - 1 - (h * W + w)
+ *   k = 3  k = 1 reversed  L - 1 - (w * H + h)
+ *
+ *   x      image, channel_first ? (batch, channels, H, W) : (batch, H, W, channels)     dtype
+ *   ys     (batch, 4, channels, L): the four sequences, as the selective scan reads them  dtype
+ *   y      channel_first ? (batch, channels, L) : (batch, L, channels), L row-major     dtype
+ *
+ * ssmb_cross_scan:   ys[b, k, c, pos_k(h, w)] = x[b, c, h, w]
+ * ssmb_cross_merge:  y[b, c, h * W + w] = (ys[b, 0, c, pos_0] + ys[b, 2, c, pos_2])
+ *                                       + (ys[b, 1, c, pos_1] + ys[b, 3, c, pos_3])
+ * (summed in exactly this order: VMamba's CrossMerge order, so results are reproducible). Each is the
+ * other's adjoint, hence the other's backward. CPU: SSMB_FLOAT32 or SSMB_FLOAT64.
+ */
+SSMB_API ssmb_status ssmb_cross_scan(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* x, void* ys);
+
+SSMB_API ssmb_status ssmb_cross_merge(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* ys, void* y);
+
+/*
+ * Swin's 2x2 patch merging with Ho = ceil(height / 2), Wo = ceil(width / 2):
+ *
+ *   x      channel_first ? (batch, channels, height, width) : (batch, height, width, channels)
+ *   out    channel_first ? (batch, 4 * channels, Ho, Wo) : (batch, Ho, Wo, 4 * channels)
+ *
+ * Channel group q (channels q * channels .. (q + 1) * channels - 1) of output pixel (i, j) holds
+ * x[2i + (q & 1), 2j + (q >> 1)]: the order [x(0::2, 0::2), x(1::2, 0::2), x(0::2, 1::2),
+ * x(1::2, 1::2)]; pixels past an odd height or width read as zero. The backward gathers
+ * dx[h, w] = dout[h / 2, w / 2, group of (h, w)] (the padding's gradients are dropped).
+ * dout has the shape of out and dx the shape of x. CPU: SSMB_FLOAT32 or SSMB_FLOAT64.
+ */
+SSMB_API ssmb_status ssmb_patch_merge_fwd(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* x, void* out);
+
+SSMB_API ssmb_status ssmb_patch_merge_bwd(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* dout, void* dx);
 
 #ifdef __cplusplus
 }

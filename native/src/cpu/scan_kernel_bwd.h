@@ -1,0 +1,341 @@
+// Backward selective scan of one work item on a vector type V whose lanes are channels (as in
+// scan_kernel_fwd.h). Chunks go from last to first in scan order. Per chunk, the inputs are
+// transposed into scratch rows and the per-step factors computed once; then for each block of
+// states
+//   - the recompute pass runs the forward from the state saved before the chunk, keeping
+//     a_t = exp(dt A) and h_{t-1} of every step, and adds C h into y (for dz) and dy h into dC;
+//   - the backward pass walks the steps in reverse with dL/dh in registers:
+//       g = dh + dy C   (dL/dh_t),   dh = a g   (dL/dh_{t-1}),   dB += g dt u,
+//       w = dh h_{t-1} = g a h_{t-1}:   dA += dt w,   sum_n A w and sum_n g B (for ddelta, du).
+// Selective dB and dC sum over the tile's channels: their per-channel terms are kept per step
+// and reduced once per chunk (reduce_chunk_lanes). Sums over time (dA, time-invariant dB and dC,
+// dD, ddelta_bias) are summed per chunk and then added to the item's totals, which keeps float
+// rounding small on long sequences.
+//
+// As in the forward, loops copy what they read to locals first: vector stores may alias any
+// memory and would make the compiler reload the scratch pointers at every step.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/scan_chunk_io.h"
+#include "cpu/scan_scratch.h"
+#include "cpu/scan_tile_chunk.h"
+#include "cpu/selective_scan_cpu.h"
+#include "cpu/vec_math.h"
+
+namespace ssmb::cpu {
+
+template <class V>
+class BackwardItem {
+public:
+    using T = typename V::Scalar;
+    static constexpr int kLanes = V::kLanes;
+    static constexpr int kVectors = kChannelTile / kLanes;
+    // States per pass: dh, A, dA (and dB, dC when time-invariant) of about 4 vectors in registers.
+    static constexpr int kStateBlock = kVectors >= 4 ? 1 : 4 / kVectors;
+    static_assert(kStateBlock <= kMaxBackwardStateBlock, "the scratch keeps history for this many states");
+
+    BackwardItem(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
+                 const BackwardOutputs<T>& out, const ItemTargets<T>& targets, T* scratch)
+        : in_(in), w_(w), bin_(bin), out_(out), targets_(targets), s_(in.N, scratch) {}
+
+    void run() {
+        load_constants();
+        for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
+            const int64_t ahead = k - ChunkPrefetcher<T>::kDistance;
+            if (ahead >= 0) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, bin_.dout, in_.z});
+            const TileChunk chunk = tile_chunk(k);
+            prepare(chunk);
+            for (int64_t c = 0; c < w_.width; ++c) {
+                const T* saved = bin_.chunk_states + in_.chunk_state_offset(w_.b, w_.d_begin + c, k);
+                for (int64_t n = 0; n < in_.N; ++n) s_.h0[n * kTileRow + c] = saved[n];
+            }
+            state_blocks<kStateBlock>(0, chunk.chunk);
+            finish(chunk);
+        }
+        write_totals();
+    }
+
+private:
+    TileChunk tile_chunk(int64_t k) const {
+        return TileChunk(ScanChunk(k, in_.L, in_.reverse), in_.row_offset(w_.b, w_.d_begin), in_.L, w_.width);
+    }
+
+    void load_constants() {
+        const T log2e = T(1.442695040888963407359924681001892137);
+        const int64_t N = in_.N;
+        const T* dlast = bin_.dlast_state ? bin_.dlast_state + in_.state_offset(w_.b, w_.d_begin) : nullptr;
+        for (int64_t c = 0; c < kChannelTile; ++c) {
+            const bool live = c < w_.width;
+            const int64_t d = w_.d_begin + c;
+            for (int64_t n = 0; n < N; ++n) {
+                const int64_t i = n * kTileRow + c;
+                s_.A[i] = live ? in_.A[d * N + n] : T(0);
+                s_.A2[i] = s_.A[i] * log2e;
+                s_.B[i] = live && !in_.B_selective ? in_.B[d * N + n] : T(0);
+                s_.C[i] = live && !in_.C_selective ? in_.C[d * N + n] : T(0);
+                s_.h0[i] = T(0);  // channels past the width keep a zero state
+                // dL/dh after the last step: whatever flows into last_state, else nothing.
+                s_.dh[i] = live && dlast ? dlast[c * N + n] : T(0);
+                s_.dA[i] = s_.dB[i] = s_.dC[i] = T(0);
+            }
+            s_.D[c] = live && in_.D ? in_.D[d] : T(0);
+            s_.delta_bias[c] = live && in_.delta_bias ? in_.delta_bias[d] : T(0);
+            s_.dD[c] = s_.ddelta_bias[c] = T(0);
+        }
+    }
+
+    // The per-step factors of the chunk, shared by every state. With the gate out = y silu(z),
+    // dL/dy = dout silu(z), computed before the transpose.
+    void prepare(const TileChunk& chunk) {
+        auto same = [](V x) { return x; };
+        T* const u_rows = s_.u;
+        T* const dt_rows = s_.dt;
+        T* const dtu_rows = s_.dtu;
+        T* const dsoftplus_rows = s_.dsoftplus;
+        T* const y_rows = s_.y;
+        T* const g_B_rows = s_.g_B;
+        T* const g_Aw_rows = s_.g_Aw;
+        load_chunk<V>(chunk, u_rows, same, in_.u);
+        load_chunk<V>(chunk, dt_rows, same, in_.delta);
+        if (in_.z)
+            load_chunk<V>(chunk, s_.dy, [](V dout, V z) { return dout * vmath::silu(z); }, bin_.dout, in_.z);
+        else
+            load_chunk<V>(chunk, s_.dy, same, bin_.dout);
+        const bool softplus = in_.delta_softplus, gated = in_.z != nullptr;
+        const T* const D = s_.D;
+        const T* const delta_bias = s_.delta_bias;
+        const int64_t end = chunk.chunk.len * kTileRow;
+        for (int64_t i = 0; i < end; i += kLanes) {
+            prefetcher_.issue(2);
+            const int64_t c = i % kTileRow;
+            const V u = V::load(u_rows + i);
+            const V raw = V::load(dt_rows + i) + V::load(delta_bias + c);
+            const V dt = softplus ? vmath::softplus(raw) : raw;
+            dt.store(dt_rows + i);
+            (dt * u).store(dtu_rows + i);
+            if (softplus) vmath::sigmoid(raw).store(dsoftplus_rows + i);
+            if (gated) (V::load(D + c) * u).store(y_rows + i);
+            V::zero().store(g_B_rows + i);
+            V::zero().store(g_Aw_rows + i);
+        }
+    }
+
+    // du, ddelta and dz from the sums over states; dD and ddelta_bias summed over the chunk.
+    // dz = dout y silu'(z), silu'(z) = s (1 + z (1 - s)) with s = sigmoid(z), on the way out.
+    void finish(const TileChunk& chunk) {
+        const T* const u_rows = s_.u;
+        const T* const dt_rows = s_.dt;
+        const T* const dy_rows = s_.dy;
+        const T* const dsoftplus_rows = s_.dsoftplus;
+        T* const du_rows = s_.g_B;        // g_B, then du
+        T* const ddelta_rows = s_.g_Aw;   // g_Aw, then ddelta
+        const bool softplus = in_.delta_softplus;
+        for (int64_t c = 0; c < kChannelTile; c += kLanes) {
+            V dD = V::zero(), ddelta_bias = V::zero();
+            const V D = V::load(s_.D + c);
+            for (int64_t step = 0; step < chunk.chunk.len; ++step) {
+                const int64_t i = step * kTileRow + c;
+                const V u = V::load(u_rows + i), dy = V::load(dy_rows + i), g_B = V::load(du_rows + i);
+                const V ddt = mul_add(u, g_B, V::load(ddelta_rows + i));
+                const V ddelta = softplus ? ddt * V::load(dsoftplus_rows + i) : ddt;
+                mul_add(V::load(dt_rows + i), g_B, D * dy).store(du_rows + i);
+                ddelta.store(ddelta_rows + i);
+                dD = mul_add(dy, u, dD);
+                ddelta_bias = ddelta_bias + ddelta;
+            }
+            (V::load(s_.dD + c) + dD).store(s_.dD + c);
+            (V::load(s_.ddelta_bias + c) + ddelta_bias).store(s_.ddelta_bias + c);
+        }
+        auto same = [](V x) { return x; };
+        store_chunk<V>(chunk, du_rows, out_.du, same);
+        store_chunk<V>(chunk, ddelta_rows, out_.ddelta, same);
+        if (in_.z) {
+            const V one = V::broadcast(1);
+            store_chunk<V>(
+                chunk, s_.y, out_.dz,
+                [one](V y, V dout, V z) {
+                    const V s = vmath::sigmoid(z);
+                    return dout * y * s * mul_add(z, one - s, one);
+                },
+                bin_.dout, in_.z);
+        }
+    }
+
+    template <int S>
+    void state_blocks(int64_t n0, const ScanChunk& chunk) {
+        for (; n0 + S <= in_.N; n0 += S) {
+            if (in_.B_selective && in_.C_selective)
+                states<S, true, true>(n0, chunk);
+            else if (in_.B_selective)
+                states<S, true, false>(n0, chunk);
+            else if (in_.C_selective)
+                states<S, false, true>(n0, chunk);
+            else
+                states<S, false, false>(n0, chunk);
+        }
+        if constexpr (S > 1) state_blocks<S / 2>(n0, chunk);
+    }
+
+    template <int S, bool B_selective, bool C_selective>
+    void states(int64_t n0, const ScanChunk& chunk) {
+        recompute<S, B_selective, C_selective>(n0, chunk);
+        backpropagate<S, B_selective, C_selective>(n0, chunk);
+        for (int j = 0; j < S; ++j) {
+            const int64_t n = n0 + j;
+            if (B_selective)
+                reduce_chunk_lanes<V>(s_.dB_lanes + j * kChunkRows, chunk, targets_.dB_block + n * in_.L);
+            if (C_selective)
+                reduce_chunk_lanes<V>(s_.dC_lanes + j * kChunkRows, chunk, targets_.dC_block + n * in_.L);
+        }
+    }
+
+    // Vector v of a tile row of state n in a [N][kTileRow] array; of (step, state j) in a history;
+    // of (state j, step) in the dB / dC lanes.
+    static int64_t state_at(int64_t n, int v) { return n * kTileRow + v * kLanes; }
+    static int64_t history_at(int64_t step, int j, int v) { return (step * kStateBlock + j) * kTileRow + v * kLanes; }
+    static int64_t lanes_at(int j, int64_t step, int v) { return j * kChunkRows + step * kTileRow + v * kLanes; }
+
+    template <int S, bool B_selective, bool C_selective>
+    void recompute(int64_t n0, const ScanChunk& chunk) {
+        const int64_t L = in_.L;
+        const T* const B_rows = B_selective ? in_.B + in_.block_offset(w_.b, w_.g) + n0 * L : s_.B + n0 * kTileRow;
+        const T* const C_rows = C_selective ? in_.C + in_.block_offset(w_.b, w_.g) + n0 * L : s_.C + n0 * kTileRow;
+        const T* const dt_rows = s_.dt;
+        const T* const dtu_rows = s_.dtu;
+        const T* const dy_rows = s_.dy;
+        T* const y_rows = s_.y;
+        T* const decay = s_.decay;
+        T* const previous_state = s_.previous_state;
+        T* const dC_lanes = s_.dC_lanes;
+        const bool gated = in_.z != nullptr;
+        V h[S][kVectors], A2[S][kVectors], dC[S][kVectors];
+        for (int j = 0; j < S; ++j) {
+            for (int v = 0; v < kVectors; ++v) {
+                h[j][v] = V::load(s_.h0 + state_at(n0 + j, v));
+                A2[j][v] = V::load(s_.A2 + state_at(n0 + j, v));
+                dC[j][v] = V::zero();
+            }
+        }
+        const int64_t len = chunk.len;
+        ChunkPrefetcher<T>& prefetcher = prefetcher_;
+        for (int64_t step = 0; step < len; ++step) {
+            prefetcher.issue(2);
+            const int64_t t = chunk.time(step);
+            const int64_t row = step * kTileRow;
+            for (int v = 0; v < kVectors; ++v) {
+                const V dt = V::load(dt_rows + row + v * kLanes), dtu = V::load(dtu_rows + row + v * kLanes);
+                const V dy = V::load(dy_rows + row + v * kLanes);
+                V y = V::zero();
+                for (int j = 0; j < S; ++j) {
+                    const V B = B_selective ? V::broadcast(B_rows[j * L + t]) : V::load(B_rows + state_at(j, v));
+                    const V C = C_selective ? V::broadcast(C_rows[j * L + t]) : V::load(C_rows + state_at(j, v));
+                    const V a = vmath::exp2(dt * A2[j][v]);
+                    a.store(decay + history_at(step, j, v));
+                    h[j][v].store(previous_state + history_at(step, j, v));
+                    h[j][v] = mul_add(a, h[j][v], dtu * B);
+                    if (gated) y = mul_add(C, h[j][v], y);
+                    if (C_selective)
+                        (dy * h[j][v]).store(dC_lanes + lanes_at(j, step, v));
+                    else
+                        dC[j][v] = mul_add(dy, h[j][v], dC[j][v]);
+                }
+                if (gated) (V::load(y_rows + row + v * kLanes) + y).store(y_rows + row + v * kLanes);
+            }
+        }
+        if (!C_selective) {
+            for (int j = 0; j < S; ++j)
+                for (int v = 0; v < kVectors; ++v)
+                    (V::load(s_.dC + state_at(n0 + j, v)) + dC[j][v]).store(s_.dC + state_at(n0 + j, v));
+        }
+    }
+
+    template <int S, bool B_selective, bool C_selective>
+    void backpropagate(int64_t n0, const ScanChunk& chunk) {
+        const int64_t L = in_.L;
+        const T* const B_rows = B_selective ? in_.B + in_.block_offset(w_.b, w_.g) + n0 * L : s_.B + n0 * kTileRow;
+        const T* const C_rows = C_selective ? in_.C + in_.block_offset(w_.b, w_.g) + n0 * L : s_.C + n0 * kTileRow;
+        const T* const dt_rows = s_.dt;
+        const T* const dtu_rows = s_.dtu;
+        const T* const dy_rows = s_.dy;
+        const T* const decay = s_.decay;
+        const T* const previous_state = s_.previous_state;
+        T* const g_B_rows = s_.g_B;
+        T* const g_Aw_rows = s_.g_Aw;
+        T* const dB_lanes = s_.dB_lanes;
+        V dh[S][kVectors], A[S][kVectors], dA[S][kVectors], dB[S][kVectors];
+        for (int j = 0; j < S; ++j) {
+            for (int v = 0; v < kVectors; ++v) {
+                dh[j][v] = V::load(s_.dh + state_at(n0 + j, v));
+                A[j][v] = V::load(s_.A + state_at(n0 + j, v));
+                dA[j][v] = dB[j][v] = V::zero();
+            }
+        }
+        for (int64_t step = chunk.len - 1; step >= 0; --step) {
+            const int64_t t = chunk.time(step);
+            const int64_t row = step * kTileRow;
+            for (int v = 0; v < kVectors; ++v) {
+                const V dt = V::load(dt_rows + row + v * kLanes), dtu = V::load(dtu_rows + row + v * kLanes);
+                const V dy = V::load(dy_rows + row + v * kLanes);
+                V g_B = V::zero(), g_Aw = V::zero();
+                for (int j = 0; j < S; ++j) {
+                    const V B = B_selective ? V::broadcast(B_rows[j * L + t]) : V::load(B_rows + state_at(j, v));
+                    const V C = C_selective ? V::broadcast(C_rows[j * L + t]) : V::load(C_rows + state_at(j, v));
+                    const V g = mul_add(dy, C, dh[j][v]);
+                    dh[j][v] = V::load(decay + history_at(step, j, v)) * g;
+                    const V w = dh[j][v] * V::load(previous_state + history_at(step, j, v));
+                    if (B_selective)
+                        (g * dtu).store(dB_lanes + lanes_at(j, step, v));
+                    else
+                        dB[j][v] = mul_add(g, dtu, dB[j][v]);
+                    dA[j][v] = mul_add(dt, w, dA[j][v]);
+                    g_Aw = mul_add(A[j][v], w, g_Aw);
+                    g_B = mul_add(g, B, g_B);
+                }
+                (V::load(g_B_rows + row + v * kLanes) + g_B).store(g_B_rows + row + v * kLanes);
+                (V::load(g_Aw_rows + row + v * kLanes) + g_Aw).store(g_Aw_rows + row + v * kLanes);
+            }
+        }
+        for (int j = 0; j < S; ++j) {
+            for (int v = 0; v < kVectors; ++v) {
+                const int64_t i = state_at(n0 + j, v);
+                dh[j][v].store(s_.dh + i);
+                (V::load(s_.dA + i) + dA[j][v]).store(s_.dA + i);
+                if (!B_selective) (V::load(s_.dB + i) + dB[j][v]).store(s_.dB + i);
+            }
+        }
+    }
+
+    void write_totals() {
+        const int64_t N = in_.N;
+        for (int64_t c = 0; c < w_.width; ++c) {
+            const int64_t d = w_.d_begin + c;
+            for (int64_t n = 0; n < N; ++n) {
+                const int64_t i = n * kTileRow + c;
+                targets_.dA[d * N + n] = s_.dA[i];
+                if (!in_.B_selective) targets_.dB_rows[d * N + n] = s_.dB[i];
+                if (!in_.C_selective) targets_.dC_rows[d * N + n] = s_.dC[i];
+            }
+            if (targets_.dD) targets_.dD[d] = s_.dD[c];
+            if (targets_.ddelta_bias) targets_.ddelta_bias[d] = s_.ddelta_bias[c];
+        }
+    }
+
+    const ScanInputs<T>& in_;
+    const ScanWorkItem& w_;
+    const BackwardInputs<T>& bin_;
+    const BackwardOutputs<T>& out_;
+    const ItemTargets<T>& targets_;
+    BackwardScratch<T> s_;
+    ChunkPrefetcher<T> prefetcher_;
+};
+
+template <class V>
+void backward_item(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem& w,
+                   const BackwardInputs<typename V::Scalar>& bin, const BackwardOutputs<typename V::Scalar>& out,
+                   const ItemTargets<typename V::Scalar>& targets, typename V::Scalar* scratch) {
+    BackwardItem<V>(in, w, bin, out, targets, scratch).run();
+}
+
+}  // namespace ssmb::cpu

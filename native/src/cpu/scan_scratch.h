@@ -1,0 +1,99 @@
+// Per-thread scratch of the CPU kernels: one work item's chunk, transposed so that a row holds
+// one time step of the tile's kChannelTile channels (the kernels' vector lanes), plus the item's
+// per-channel constants and running sums. Sizes depend on N only, never on the ISA, so a thread
+// allocates once for every item it runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu/selective_scan_cpu.h"
+
+namespace ssmb::cpu {
+
+// One step of the tile's channels; a chunk of them.
+constexpr int64_t kTileRow = kChannelTile;
+constexpr int64_t kChunkRows = kScanChunkSize * kTileRow;
+
+// States whose history one backward pass keeps (scan_kernel_bwd.h): the scratch is sized for it.
+constexpr int64_t kMaxBackwardStateBlock = 4;
+
+// Hands out consecutive regions of a buffer; with a null buffer it only counts.
+template <typename T>
+class ScratchCarver {
+public:
+    explicit ScratchCarver(T* base) : base_(base) {}
+    T* take(int64_t elements) {
+        T* region = base_ ? base_ + used_ : nullptr;
+        used_ += elements;
+        return region;
+    }
+    int64_t used() const { return used_; }
+
+private:
+    T* base_;
+    int64_t used_ = 0;
+};
+
+template <typename T>
+struct ForwardScratch {
+    T *u, *dt, *dtu, *y;  // [kScanChunkSize][kTileRow]; dt after bias and softplus
+    T *A2, *h, *B, *C;        // [N][kTileRow]: A * log2(e), the states, time-invariant B and C
+    T *D, *delta_bias;        // [kTileRow]
+    int64_t elements;
+
+    ForwardScratch(int64_t N, T* base) {
+        ScratchCarver<T> c(base);
+        for (T** rows : {&u, &dt, &dtu, &y}) *rows = c.take(kChunkRows);
+        for (T** per_state : {&A2, &h, &B, &C}) *per_state = c.take(N * kTileRow);
+        for (T** per_channel : {&D, &delta_bias}) *per_channel = c.take(kTileRow);
+        elements = c.used();
+    }
+};
+
+template <typename T>
+struct BackwardScratch {
+    // [kScanChunkSize][kTileRow]. dy = dL/dy (dout times the gate), dsoftplus = softplus'(delta +
+    // bias), y (for dz); g_B = sum_n dL/dh_n B_n and g_Aw = sum_n A_n dL/dh_n a_n h_n, which du and
+    // ddelta then overwrite.
+    T *u, *dt, *dtu, *dsoftplus, *dy, *y, *g_B, *g_Aw;
+    // [kScanChunkSize][kMaxBackwardStateBlock][kTileRow]: a_t and h_{t-1} of a block of states.
+    T *decay, *previous_state;
+    // [kMaxBackwardStateBlock][kScanChunkSize][kTileRow]: per-channel terms of selective dB, dC.
+    T *dB_lanes, *dC_lanes;
+    // [N][kTileRow]: A * log2(e), A, time-invariant B and C, the chunk's saved state, dL/dh
+    // carried to the previous chunk, and the sums over time of dA and time-invariant dB, dC.
+    T *A2, *A, *B, *C, *h0, *dh, *dA, *dB, *dC;
+    T *D, *delta_bias, *dD, *ddelta_bias;  // [kTileRow]
+    int64_t elements;
+
+    BackwardScratch(int64_t N, T* base) {
+        ScratchCarver<T> c(base);
+        for (T** rows : {&u, &dt, &dtu, &dsoftplus, &dy, &y, &g_B, &g_Aw}) *rows = c.take(kChunkRows);
+        for (T** history : {&decay, &previous_state, &dB_lanes, &dC_lanes})
+            *history = c.take(kMaxBackwardStateBlock * kChunkRows);
+        for (T** per_state : {&A2, &A, &B, &C, &h0, &dh, &dA, &dB, &dC}) *per_state = c.take(N * kTileRow);
+        for (T** per_channel : {&D, &delta_bias, &dD, &ddelta_bias}) *per_channel = c.take(kTileRow);
+        elements = c.used();
+    }
+};
+
+// A thread's scratch, 64-byte aligned so that every region above starts on a cache line.
+template <typename T>
+class ScratchBuffer {
+public:
+    explicit ScratchBuffer(int64_t elements) : storage_(static_cast<size_t>(elements) + kAlign / sizeof(T)) {
+        void* p = storage_.data();
+        size_t space = storage_.size() * sizeof(T);
+        data_ = static_cast<T*>(std::align(kAlign, static_cast<size_t>(elements) * sizeof(T), p, space));
+    }
+    T* data() { return data_; }
+
+private:
+    static constexpr size_t kAlign = 64;
+    std::vector<T> storage_;
+    T* data_;
+};
+
+}  // namespace ssmb::cpu

@@ -1,0 +1,41 @@
+// Argument checks shared by the image ops of the C ABI (cross scan, cross merge, patch merge):
+// dtype, sizes and layout flag of one call, validated into an ImageShape.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/cross_scan_index.h"
+#include "ssmbridge.h"
+#include "validate.h"
+
+namespace ssmb {
+
+// The CPU image kernels compute in float32 or float64.
+inline void require_cpu_float(ssmb_dtype dtype) {
+    dtype_size(dtype);
+    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
+        throw Error(SSMB_ERROR_UNSUPPORTED,
+                    "dtype: the CPU kernels support float32 and float64, got " + dtype_name(dtype));
+}
+
+inline ImageShape image_shape(ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width,
+                              int32_t channel_first) {
+    require_cpu_float(dtype);
+    require_positive("batch", batch);
+    require_positive("channels", channels);
+    require_positive("height", height);
+    require_positive("width", width);
+    return ImageShape{batch, channels, height, width, channel_first != 0};
+}
+
+// Runs fn(T{}) with T the C++ type of a validated CPU dtype.
+template <class Fn>
+void dispatch_cpu_float(ssmb_dtype dtype, Fn&& fn) {
+    if (dtype == SSMB_FLOAT64)
+        fn(double{});
+    else
+        fn(float{});
+}
+
+}  // namespace ssmb
