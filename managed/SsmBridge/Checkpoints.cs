@@ -36,6 +36,7 @@ public static partial class models
         using var scope = NewDisposeScope();
         var source = ReadStateDict(path);
         var target = model.state_dict();
+        if (model is VSSM) source = AdaptVMambaCheckpoint(source, target);
         var loaded = new List<string>();
         var resized = new List<string>();
         var mismatched = new List<string>();

@@ -1,0 +1,47 @@
+using static TorchSharp.torch;
+
+namespace SsmBridge.Internal;
+
+/// <summary>
+/// Sizes of an image op's call (cross scan, cross merge, patch merge), read from validated inputs.
+/// <see cref="ChannelFirst"/> is the layout the caller asked for: (batch, channels, height, width) when
+/// true, (batch, height, width, channels) when false.
+/// </summary>
+internal sealed record ImageShape(long Batch, long Channels, long Height, long Width, bool ChannelFirst)
+{
+    public long Pixels => Height * Width;
+
+    public string Layout => LayoutOf(ChannelFirst);
+
+    public static string LayoutOf(bool channelFirst) =>
+        channelFirst ? "(batch, channels, height, width)" : "(batch, height, width, channels)";
+
+    /// <summary>Checks a 4-D image argument in the given layout and returns its sizes.</summary>
+    public static ImageShape OfImage(Tensor x, string name, bool channelFirst)
+    {
+        Check.NotNull(x, name);
+        Check.Rank(x, name, 4, LayoutOf(channelFirst));
+        Check.FloatingPoint(x, name);
+        Check.NonEmpty(x, name);
+        Check.Device(x, name, x, name);
+        return channelFirst ? new ImageShape(x.shape[0], x.shape[1], x.shape[2], x.shape[3], true)
+                            : new ImageShape(x.shape[0], x.shape[3], x.shape[1], x.shape[2], false);
+    }
+
+    /// <summary>
+    /// Checks the four scan-ordered sequences of cross_merge, (batch, 4, channels, height, width), and
+    /// returns the sizes; the layout is that of the merged output.
+    /// </summary>
+    public static ImageShape OfScans(Tensor ys, string name, bool channelFirst)
+    {
+        Check.NotNull(ys, name);
+        Check.Rank(ys, name, 5, "(batch, 4, channels, height, width)");
+        if (ys.shape[1] != 4)
+            throw Check.Fail(name, "size 4 at dimension 1 (the four scan directions) of " +
+                                   "(batch, 4, channels, height, width)", $"shape {Check.Shape(ys.shape)}");
+        Check.FloatingPoint(ys, name);
+        Check.NonEmpty(ys, name);
+        Check.Device(ys, name, ys, name);
+        return new ImageShape(ys.shape[0], ys.shape[2], ys.shape[3], ys.shape[4], channelFirst);
+    }
+}
