@@ -54,6 +54,30 @@
 %rename(CrossMerge) ssmb_cross_merge;
 %rename(PatchMergeForward) ssmb_patch_merge_fwd;
 %rename(PatchMergeBackward) ssmb_patch_merge_bwd;
+/* S4D convolution kernel (issue 7) */
+%rename(S4DKernelForward) ssmb_s4d_kernel_fwd;
+%rename(S4DKernelBackward) ssmb_s4d_kernel_bwd;
+
+/* CUDA entry points (issue 8) */
+%apply int *OUTPUT { int32_t *count }
+%rename(CudaDeviceCount) ssmb_cuda_device_count;
+%rename(SelectiveScanForwardCuda) ssmb_selective_scan_fwd_cuda;
+%rename(SelectiveScanBackwardWorkspaceSizeCuda) ssmb_selective_scan_bwd_workspace_size_cuda;
+%rename(SelectiveScanBackwardCuda) ssmb_selective_scan_bwd_cuda;
+%rename(CrossScanCuda) ssmb_cross_scan_cuda;
+%rename(CrossMergeCuda) ssmb_cross_merge_cuda;
+%rename(PatchMergeForwardCuda) ssmb_patch_merge_fwd_cuda;
+%rename(PatchMergeBackwardCuda) ssmb_patch_merge_bwd_cuda;
+%rename(S4DKernelForwardCuda) ssmb_s4d_kernel_fwd_cuda;
+%rename(S4DKernelBackwardCuda) ssmb_s4d_kernel_bwd_cuda;
+%rename(CrossSelectiveScanForwardCuda) ssmb_cross_selective_scan_fwd_cuda;
+%rename(CrossSelectiveScanBackwardWorkspaceSizeCuda) ssmb_cross_selective_scan_bwd_workspace_size_cuda;
+%rename(CrossSelectiveScanBackwardCuda) ssmb_cross_selective_scan_bwd_cuda;
+
+/* fused cross selective scan (issue 4) */
+%rename(CrossSelectiveScanForward) ssmb_cross_selective_scan_fwd;
+%rename(CrossSelectiveScanBackwardWorkspaceSize) ssmb_cross_selective_scan_bwd_workspace_size;
+%rename(CrossSelectiveScanBackward) ssmb_cross_selective_scan_bwd;
 
 %ignore SSMB_STATUS_MAX_ENUM;
 %ignore SSMB_DTYPE_MAX_ENUM;

@@ -81,6 +81,96 @@ public class Native {
     NativeErrors.ThrowIfFailed(status);
   }
 
+  public static void S4DKernelForward(Dtype dtype, long H, long N, long L, global::System.IntPtr log_dt, global::System.IntPtr A_real, global::System.IntPtr A_imag, global::System.IntPtr C_real, global::System.IntPtr C_imag, global::System.IntPtr K) {
+    var status = (Status)NativePINVOKE.S4DKernelForward((int)dtype, H, N, L, log_dt, A_real, A_imag, C_real, C_imag, K);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void S4DKernelBackward(Dtype dtype, long H, long N, long L, global::System.IntPtr log_dt, global::System.IntPtr A_real, global::System.IntPtr A_imag, global::System.IntPtr C_real, global::System.IntPtr C_imag, global::System.IntPtr dK, global::System.IntPtr dlog_dt, global::System.IntPtr dA_real, global::System.IntPtr dA_imag, global::System.IntPtr dC_real, global::System.IntPtr dC_imag) {
+    var status = (Status)NativePINVOKE.S4DKernelBackward((int)dtype, H, N, L, log_dt, A_real, A_imag, C_real, C_imag, dK, dlog_dt, dA_real, dA_imag, dC_real, dC_imag);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossSelectiveScanForward(Dtype dtype, Dtype weight_dtype, long batch, long dim, long height, long width, long N, global::System.IntPtr u, global::System.IntPtr delta, global::System.IntPtr A, global::System.IntPtr B, global::System.IntPtr C, global::System.IntPtr D, global::System.IntPtr delta_bias, int delta_softplus, global::System.IntPtr out_, global::System.IntPtr chunk_states) {
+    var status = (Status)NativePINVOKE.CrossSelectiveScanForward((int)dtype, (int)weight_dtype, batch, dim, height, width, N, u, delta, A, B, C, D, delta_bias, delta_softplus, out_, chunk_states);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossSelectiveScanBackwardWorkspaceSize(Dtype dtype, Dtype weight_dtype, long batch, long dim, long height, long width, long N, out long bytes) {
+    var status = (Status)NativePINVOKE.CrossSelectiveScanBackwardWorkspaceSize((int)dtype, (int)weight_dtype, batch, dim, height, width, N, out bytes);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossSelectiveScanBackward(Dtype dtype, Dtype weight_dtype, long batch, long dim, long height, long width, long N, global::System.IntPtr u, global::System.IntPtr delta, global::System.IntPtr A, global::System.IntPtr B, global::System.IntPtr C, global::System.IntPtr D, global::System.IntPtr delta_bias, int delta_softplus, global::System.IntPtr chunk_states, global::System.IntPtr dout, global::System.IntPtr du, global::System.IntPtr ddelta, global::System.IntPtr dA, global::System.IntPtr dB, global::System.IntPtr dC, global::System.IntPtr dD, global::System.IntPtr ddelta_bias, global::System.IntPtr workspace, long workspace_bytes) {
+    var status = (Status)NativePINVOKE.CrossSelectiveScanBackward((int)dtype, (int)weight_dtype, batch, dim, height, width, N, u, delta, A, B, C, D, delta_bias, delta_softplus, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace, workspace_bytes);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CudaDeviceCount(out int count) {
+    var status = (Status)NativePINVOKE.CudaDeviceCount(out count);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void SelectiveScanForwardCuda(Dtype dtype, Dtype weight_dtype, long batch, long dim, long L, long N, long groups, int B_selective, int C_selective, global::System.IntPtr u, global::System.IntPtr delta, global::System.IntPtr A, global::System.IntPtr B, global::System.IntPtr C, global::System.IntPtr D, global::System.IntPtr z, global::System.IntPtr delta_bias, int delta_softplus, int reverse, global::System.IntPtr out_, global::System.IntPtr chunk_states, global::System.IntPtr last_state, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.SelectiveScanForwardCuda((int)dtype, (int)weight_dtype, batch, dim, L, N, groups, B_selective, C_selective, u, delta, A, B, C, D, z, delta_bias, delta_softplus, reverse, out_, chunk_states, last_state, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void SelectiveScanBackwardWorkspaceSizeCuda(Dtype dtype, Dtype weight_dtype, long batch, long dim, long L, long N, long groups, int B_selective, int C_selective, out long bytes) {
+    var status = (Status)NativePINVOKE.SelectiveScanBackwardWorkspaceSizeCuda((int)dtype, (int)weight_dtype, batch, dim, L, N, groups, B_selective, C_selective, out bytes);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void SelectiveScanBackwardCuda(Dtype dtype, Dtype weight_dtype, long batch, long dim, long L, long N, long groups, int B_selective, int C_selective, global::System.IntPtr u, global::System.IntPtr delta, global::System.IntPtr A, global::System.IntPtr B, global::System.IntPtr C, global::System.IntPtr D, global::System.IntPtr z, global::System.IntPtr delta_bias, int delta_softplus, int reverse, global::System.IntPtr chunk_states, global::System.IntPtr dout, global::System.IntPtr dlast_state, global::System.IntPtr du, global::System.IntPtr ddelta, global::System.IntPtr dA, global::System.IntPtr dB, global::System.IntPtr dC, global::System.IntPtr dD, global::System.IntPtr dz, global::System.IntPtr ddelta_bias, global::System.IntPtr workspace, long workspace_bytes, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.SelectiveScanBackwardCuda((int)dtype, (int)weight_dtype, batch, dim, L, N, groups, B_selective, C_selective, u, delta, A, B, C, D, z, delta_bias, delta_softplus, reverse, chunk_states, dout, dlast_state, du, ddelta, dA, dB, dC, dD, dz, ddelta_bias, workspace, workspace_bytes, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossScanCuda(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr x, global::System.IntPtr ys, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.CrossScanCuda((int)dtype, batch, channels, height, width, channel_first, x, ys, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossMergeCuda(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr ys, global::System.IntPtr y, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.CrossMergeCuda((int)dtype, batch, channels, height, width, channel_first, ys, y, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void PatchMergeForwardCuda(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr x, global::System.IntPtr out_, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.PatchMergeForwardCuda((int)dtype, batch, channels, height, width, channel_first, x, out_, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void PatchMergeBackwardCuda(Dtype dtype, long batch, long channels, long height, long width, int channel_first, global::System.IntPtr dout, global::System.IntPtr dx, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.PatchMergeBackwardCuda((int)dtype, batch, channels, height, width, channel_first, dout, dx, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void S4DKernelForwardCuda(Dtype dtype, long H, long N, long L, global::System.IntPtr log_dt, global::System.IntPtr A_real, global::System.IntPtr A_imag, global::System.IntPtr C_real, global::System.IntPtr C_imag, global::System.IntPtr K, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.S4DKernelForwardCuda((int)dtype, H, N, L, log_dt, A_real, A_imag, C_real, C_imag, K, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void S4DKernelBackwardCuda(Dtype dtype, long H, long N, long L, global::System.IntPtr log_dt, global::System.IntPtr A_real, global::System.IntPtr A_imag, global::System.IntPtr C_real, global::System.IntPtr C_imag, global::System.IntPtr dK, global::System.IntPtr dlog_dt, global::System.IntPtr dA_real, global::System.IntPtr dA_imag, global::System.IntPtr dC_real, global::System.IntPtr dC_imag, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.S4DKernelBackwardCuda((int)dtype, H, N, L, log_dt, A_real, A_imag, C_real, C_imag, dK, dlog_dt, dA_real, dA_imag, dC_real, dC_imag, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossSelectiveScanForwardCuda(Dtype dtype, Dtype weight_dtype, long batch, long dim, long height, long width, long N, global::System.IntPtr u, global::System.IntPtr delta, global::System.IntPtr A, global::System.IntPtr B, global::System.IntPtr C, global::System.IntPtr D, global::System.IntPtr delta_bias, int delta_softplus, global::System.IntPtr out_, global::System.IntPtr chunk_states, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.CrossSelectiveScanForwardCuda((int)dtype, (int)weight_dtype, batch, dim, height, width, N, u, delta, A, B, C, D, delta_bias, delta_softplus, out_, chunk_states, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossSelectiveScanBackwardWorkspaceSizeCuda(Dtype dtype, Dtype weight_dtype, long batch, long dim, long height, long width, long N, out long bytes) {
+    var status = (Status)NativePINVOKE.CrossSelectiveScanBackwardWorkspaceSizeCuda((int)dtype, (int)weight_dtype, batch, dim, height, width, N, out bytes);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
+  public static void CrossSelectiveScanBackwardCuda(Dtype dtype, Dtype weight_dtype, long batch, long dim, long height, long width, long N, global::System.IntPtr u, global::System.IntPtr delta, global::System.IntPtr A, global::System.IntPtr B, global::System.IntPtr C, global::System.IntPtr D, global::System.IntPtr delta_bias, int delta_softplus, global::System.IntPtr chunk_states, global::System.IntPtr dout, global::System.IntPtr du, global::System.IntPtr ddelta, global::System.IntPtr dA, global::System.IntPtr dB, global::System.IntPtr dC, global::System.IntPtr dD, global::System.IntPtr ddelta_bias, global::System.IntPtr workspace, long workspace_bytes, global::System.IntPtr stream) {
+    var status = (Status)NativePINVOKE.CrossSelectiveScanBackwardCuda((int)dtype, (int)weight_dtype, batch, dim, height, width, N, u, delta, A, B, C, D, delta_bias, delta_softplus, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace, workspace_bytes, stream);
+    NativeErrors.ThrowIfFailed(status);
+  }
+
 }
 
 }

@@ -234,6 +234,60 @@ class NativePINVOKE {
 
   [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_PatchMergeBackward___")]
   public static extern int PatchMergeBackward(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_S4DKernelForward___")]
+  public static extern int S4DKernelForward(int jarg1, long jarg2, long jarg3, long jarg4, global::System.IntPtr jarg5, global::System.IntPtr jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_S4DKernelBackward___")]
+  public static extern int S4DKernelBackward(int jarg1, long jarg2, long jarg3, long jarg4, global::System.IntPtr jarg5, global::System.IntPtr jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, global::System.IntPtr jarg15);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossSelectiveScanForward___")]
+  public static extern int CrossSelectiveScanForward(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, int jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossSelectiveScanBackwardWorkspaceSize___")]
+  public static extern int CrossSelectiveScanBackwardWorkspaceSize(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, out long jarg8);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossSelectiveScanBackward___")]
+  public static extern int CrossSelectiveScanBackward(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, int jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17, global::System.IntPtr jarg18, global::System.IntPtr jarg19, global::System.IntPtr jarg20, global::System.IntPtr jarg21, global::System.IntPtr jarg22, global::System.IntPtr jarg23, global::System.IntPtr jarg24, global::System.IntPtr jarg25, long jarg26);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CudaDeviceCount___")]
+  public static extern int CudaDeviceCount(out int jarg1);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_SelectiveScanForwardCuda___")]
+  public static extern int SelectiveScanForwardCuda(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, int jarg8, int jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, global::System.IntPtr jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17, int jarg18, int jarg19, global::System.IntPtr jarg20, global::System.IntPtr jarg21, global::System.IntPtr jarg22, global::System.IntPtr jarg23);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_SelectiveScanBackwardWorkspaceSizeCuda___")]
+  public static extern int SelectiveScanBackwardWorkspaceSizeCuda(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, int jarg8, int jarg9, out long jarg10);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_SelectiveScanBackwardCuda___")]
+  public static extern int SelectiveScanBackwardCuda(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, int jarg8, int jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, global::System.IntPtr jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17, int jarg18, int jarg19, global::System.IntPtr jarg20, global::System.IntPtr jarg21, global::System.IntPtr jarg22, global::System.IntPtr jarg23, global::System.IntPtr jarg24, global::System.IntPtr jarg25, global::System.IntPtr jarg26, global::System.IntPtr jarg27, global::System.IntPtr jarg28, global::System.IntPtr jarg29, global::System.IntPtr jarg30, global::System.IntPtr jarg31, long jarg32, global::System.IntPtr jarg33);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossScanCuda___")]
+  public static extern int CrossScanCuda(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossMergeCuda___")]
+  public static extern int CrossMergeCuda(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_PatchMergeForwardCuda___")]
+  public static extern int PatchMergeForwardCuda(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_PatchMergeBackwardCuda___")]
+  public static extern int PatchMergeBackwardCuda(int jarg1, long jarg2, long jarg3, long jarg4, long jarg5, int jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_S4DKernelForwardCuda___")]
+  public static extern int S4DKernelForwardCuda(int jarg1, long jarg2, long jarg3, long jarg4, global::System.IntPtr jarg5, global::System.IntPtr jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_S4DKernelBackwardCuda___")]
+  public static extern int S4DKernelBackwardCuda(int jarg1, long jarg2, long jarg3, long jarg4, global::System.IntPtr jarg5, global::System.IntPtr jarg6, global::System.IntPtr jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, global::System.IntPtr jarg15, global::System.IntPtr jarg16);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossSelectiveScanForwardCuda___")]
+  public static extern int CrossSelectiveScanForwardCuda(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, int jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17, global::System.IntPtr jarg18);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossSelectiveScanBackwardWorkspaceSizeCuda___")]
+  public static extern int CrossSelectiveScanBackwardWorkspaceSizeCuda(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, out long jarg8);
+
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CrossSelectiveScanBackwardCuda___")]
+  public static extern int CrossSelectiveScanBackwardCuda(int jarg1, int jarg2, long jarg3, long jarg4, long jarg5, long jarg6, long jarg7, global::System.IntPtr jarg8, global::System.IntPtr jarg9, global::System.IntPtr jarg10, global::System.IntPtr jarg11, global::System.IntPtr jarg12, global::System.IntPtr jarg13, global::System.IntPtr jarg14, int jarg15, global::System.IntPtr jarg16, global::System.IntPtr jarg17, global::System.IntPtr jarg18, global::System.IntPtr jarg19, global::System.IntPtr jarg20, global::System.IntPtr jarg21, global::System.IntPtr jarg22, global::System.IntPtr jarg23, global::System.IntPtr jarg24, global::System.IntPtr jarg25, long jarg26, global::System.IntPtr jarg27);
 }
 
 }

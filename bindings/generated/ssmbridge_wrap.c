@@ -615,6 +615,704 @@ SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_PatchMergeBackward___(int ja
 }
 
 
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_S4DKernelForward___(int jarg1, long long jarg2, long long jarg3, long long jarg4, void * jarg5, void * jarg6, void * jarg7, void * jarg8, void * jarg9, void * jarg10) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  void *arg5 = (void *) 0 ;
+  void *arg6 = (void *) 0 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (void *)jarg5; 
+  arg6 = (void *)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  result = (ssmb_status)ssmb_s4d_kernel_fwd(arg1,arg2,arg3,arg4,(void const *)arg5,(void const *)arg6,(void const *)arg7,(void const *)arg8,(void const *)arg9,arg10);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_S4DKernelBackward___(int jarg1, long long jarg2, long long jarg3, long long jarg4, void * jarg5, void * jarg6, void * jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, void * jarg15) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  void *arg5 = (void *) 0 ;
+  void *arg6 = (void *) 0 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  void *arg15 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (void *)jarg5; 
+  arg6 = (void *)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (void *)jarg15; 
+  result = (ssmb_status)ssmb_s4d_kernel_bwd(arg1,arg2,arg3,arg4,(void const *)arg5,(void const *)arg6,(void const *)arg7,(void const *)arg8,(void const *)arg9,(void const *)arg10,arg11,arg12,arg13,arg14,arg15);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossSelectiveScanForward___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, int jarg15, void * jarg16, void * jarg17) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  int32_t arg15 ;
+  void *arg16 = (void *) 0 ;
+  void *arg17 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (int32_t)jarg15; 
+  arg16 = (void *)jarg16; 
+  arg17 = (void *)jarg17; 
+  result = (ssmb_status)ssmb_cross_selective_scan_fwd(arg1,arg2,arg3,arg4,arg5,arg6,arg7,(void const *)arg8,(void const *)arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,arg15,arg16,arg17);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossSelectiveScanBackwardWorkspaceSize___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, long long * jarg8) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  int64_t *arg8 = (int64_t *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (int64_t *)jarg8; 
+  result = (ssmb_status)ssmb_cross_selective_scan_bwd_workspace_size(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossSelectiveScanBackward___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, int jarg15, void * jarg16, void * jarg17, void * jarg18, void * jarg19, void * jarg20, void * jarg21, void * jarg22, void * jarg23, void * jarg24, void * jarg25, long long jarg26) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  int32_t arg15 ;
+  void *arg16 = (void *) 0 ;
+  void *arg17 = (void *) 0 ;
+  void *arg18 = (void *) 0 ;
+  void *arg19 = (void *) 0 ;
+  void *arg20 = (void *) 0 ;
+  void *arg21 = (void *) 0 ;
+  void *arg22 = (void *) 0 ;
+  void *arg23 = (void *) 0 ;
+  void *arg24 = (void *) 0 ;
+  void *arg25 = (void *) 0 ;
+  int64_t arg26 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (int32_t)jarg15; 
+  arg16 = (void *)jarg16; 
+  arg17 = (void *)jarg17; 
+  arg18 = (void *)jarg18; 
+  arg19 = (void *)jarg19; 
+  arg20 = (void *)jarg20; 
+  arg21 = (void *)jarg21; 
+  arg22 = (void *)jarg22; 
+  arg23 = (void *)jarg23; 
+  arg24 = (void *)jarg24; 
+  arg25 = (void *)jarg25; 
+  arg26 = (int64_t)jarg26; 
+  result = (ssmb_status)ssmb_cross_selective_scan_bwd(arg1,arg2,arg3,arg4,arg5,arg6,arg7,(void const *)arg8,(void const *)arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,arg15,(void const *)arg16,(void const *)arg17,arg18,arg19,arg20,arg21,arg22,arg23,arg24,arg25,arg26);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CudaDeviceCount___(int * jarg1) {
+  int jresult ;
+  int32_t *arg1 = (int32_t *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (int32_t *)jarg1; 
+  result = (ssmb_status)ssmb_cuda_device_count(arg1);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanForwardCuda___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, int jarg8, int jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, void * jarg15, void * jarg16, void * jarg17, int jarg18, int jarg19, void * jarg20, void * jarg21, void * jarg22, void * jarg23) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  int32_t arg8 ;
+  int32_t arg9 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  void *arg15 = (void *) 0 ;
+  void *arg16 = (void *) 0 ;
+  void *arg17 = (void *) 0 ;
+  int32_t arg18 ;
+  int32_t arg19 ;
+  void *arg20 = (void *) 0 ;
+  void *arg21 = (void *) 0 ;
+  void *arg22 = (void *) 0 ;
+  void *arg23 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (int32_t)jarg8; 
+  arg9 = (int32_t)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (void *)jarg15; 
+  arg16 = (void *)jarg16; 
+  arg17 = (void *)jarg17; 
+  arg18 = (int32_t)jarg18; 
+  arg19 = (int32_t)jarg19; 
+  arg20 = (void *)jarg20; 
+  arg21 = (void *)jarg21; 
+  arg22 = (void *)jarg22; 
+  arg23 = (void *)jarg23; 
+  result = (ssmb_status)ssmb_selective_scan_fwd_cuda(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,(void const *)arg15,(void const *)arg16,(void const *)arg17,arg18,arg19,arg20,arg21,arg22,arg23);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackwardWorkspaceSizeCuda___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, int jarg8, int jarg9, long long * jarg10) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  int32_t arg8 ;
+  int32_t arg9 ;
+  int64_t *arg10 = (int64_t *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (int32_t)jarg8; 
+  arg9 = (int32_t)jarg9; 
+  arg10 = (int64_t *)jarg10; 
+  result = (ssmb_status)ssmb_selective_scan_bwd_workspace_size_cuda(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,arg9,arg10);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanBackwardCuda___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, int jarg8, int jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, void * jarg15, void * jarg16, void * jarg17, int jarg18, int jarg19, void * jarg20, void * jarg21, void * jarg22, void * jarg23, void * jarg24, void * jarg25, void * jarg26, void * jarg27, void * jarg28, void * jarg29, void * jarg30, void * jarg31, long long jarg32, void * jarg33) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  int32_t arg8 ;
+  int32_t arg9 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  void *arg15 = (void *) 0 ;
+  void *arg16 = (void *) 0 ;
+  void *arg17 = (void *) 0 ;
+  int32_t arg18 ;
+  int32_t arg19 ;
+  void *arg20 = (void *) 0 ;
+  void *arg21 = (void *) 0 ;
+  void *arg22 = (void *) 0 ;
+  void *arg23 = (void *) 0 ;
+  void *arg24 = (void *) 0 ;
+  void *arg25 = (void *) 0 ;
+  void *arg26 = (void *) 0 ;
+  void *arg27 = (void *) 0 ;
+  void *arg28 = (void *) 0 ;
+  void *arg29 = (void *) 0 ;
+  void *arg30 = (void *) 0 ;
+  void *arg31 = (void *) 0 ;
+  int64_t arg32 ;
+  void *arg33 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (int32_t)jarg8; 
+  arg9 = (int32_t)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (void *)jarg15; 
+  arg16 = (void *)jarg16; 
+  arg17 = (void *)jarg17; 
+  arg18 = (int32_t)jarg18; 
+  arg19 = (int32_t)jarg19; 
+  arg20 = (void *)jarg20; 
+  arg21 = (void *)jarg21; 
+  arg22 = (void *)jarg22; 
+  arg23 = (void *)jarg23; 
+  arg24 = (void *)jarg24; 
+  arg25 = (void *)jarg25; 
+  arg26 = (void *)jarg26; 
+  arg27 = (void *)jarg27; 
+  arg28 = (void *)jarg28; 
+  arg29 = (void *)jarg29; 
+  arg30 = (void *)jarg30; 
+  arg31 = (void *)jarg31; 
+  arg32 = (int64_t)jarg32; 
+  arg33 = (void *)jarg33; 
+  result = (ssmb_status)ssmb_selective_scan_bwd_cuda(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,(void const *)arg15,(void const *)arg16,(void const *)arg17,arg18,arg19,(void const *)arg20,(void const *)arg21,(void const *)arg22,arg23,arg24,arg25,arg26,arg27,arg28,arg29,arg30,arg31,arg32,arg33);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossScanCuda___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8, void * jarg9) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  result = (ssmb_status)ssmb_cross_scan_cuda(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8,arg9);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossMergeCuda___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8, void * jarg9) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  result = (ssmb_status)ssmb_cross_merge_cuda(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8,arg9);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_PatchMergeForwardCuda___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8, void * jarg9) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  result = (ssmb_status)ssmb_patch_merge_fwd_cuda(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8,arg9);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_PatchMergeBackwardCuda___(int jarg1, long long jarg2, long long jarg3, long long jarg4, long long jarg5, int jarg6, void * jarg7, void * jarg8, void * jarg9) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int32_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int32_t)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  result = (ssmb_status)ssmb_patch_merge_bwd_cuda(arg1,arg2,arg3,arg4,arg5,arg6,(void const *)arg7,arg8,arg9);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_S4DKernelForwardCuda___(int jarg1, long long jarg2, long long jarg3, long long jarg4, void * jarg5, void * jarg6, void * jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  void *arg5 = (void *) 0 ;
+  void *arg6 = (void *) 0 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (void *)jarg5; 
+  arg6 = (void *)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  result = (ssmb_status)ssmb_s4d_kernel_fwd_cuda(arg1,arg2,arg3,arg4,(void const *)arg5,(void const *)arg6,(void const *)arg7,(void const *)arg8,(void const *)arg9,arg10,arg11);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_S4DKernelBackwardCuda___(int jarg1, long long jarg2, long long jarg3, long long jarg4, void * jarg5, void * jarg6, void * jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, void * jarg15, void * jarg16) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  int64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  void *arg5 = (void *) 0 ;
+  void *arg6 = (void *) 0 ;
+  void *arg7 = (void *) 0 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  void *arg15 = (void *) 0 ;
+  void *arg16 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (int64_t)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (void *)jarg5; 
+  arg6 = (void *)jarg6; 
+  arg7 = (void *)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (void *)jarg15; 
+  arg16 = (void *)jarg16; 
+  result = (ssmb_status)ssmb_s4d_kernel_bwd_cuda(arg1,arg2,arg3,arg4,(void const *)arg5,(void const *)arg6,(void const *)arg7,(void const *)arg8,(void const *)arg9,(void const *)arg10,arg11,arg12,arg13,arg14,arg15,arg16);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossSelectiveScanForwardCuda___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, int jarg15, void * jarg16, void * jarg17, void * jarg18) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  int32_t arg15 ;
+  void *arg16 = (void *) 0 ;
+  void *arg17 = (void *) 0 ;
+  void *arg18 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (int32_t)jarg15; 
+  arg16 = (void *)jarg16; 
+  arg17 = (void *)jarg17; 
+  arg18 = (void *)jarg18; 
+  result = (ssmb_status)ssmb_cross_selective_scan_fwd_cuda(arg1,arg2,arg3,arg4,arg5,arg6,arg7,(void const *)arg8,(void const *)arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,arg15,arg16,arg17,arg18);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossSelectiveScanBackwardWorkspaceSizeCuda___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, long long * jarg8) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  int64_t *arg8 = (int64_t *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (int64_t *)jarg8; 
+  result = (ssmb_status)ssmb_cross_selective_scan_bwd_workspace_size_cuda(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
+SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_CrossSelectiveScanBackwardCuda___(int jarg1, int jarg2, long long jarg3, long long jarg4, long long jarg5, long long jarg6, long long jarg7, void * jarg8, void * jarg9, void * jarg10, void * jarg11, void * jarg12, void * jarg13, void * jarg14, int jarg15, void * jarg16, void * jarg17, void * jarg18, void * jarg19, void * jarg20, void * jarg21, void * jarg22, void * jarg23, void * jarg24, void * jarg25, long long jarg26, void * jarg27) {
+  int jresult ;
+  ssmb_dtype arg1 ;
+  ssmb_dtype arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  int64_t arg5 ;
+  int64_t arg6 ;
+  int64_t arg7 ;
+  void *arg8 = (void *) 0 ;
+  void *arg9 = (void *) 0 ;
+  void *arg10 = (void *) 0 ;
+  void *arg11 = (void *) 0 ;
+  void *arg12 = (void *) 0 ;
+  void *arg13 = (void *) 0 ;
+  void *arg14 = (void *) 0 ;
+  int32_t arg15 ;
+  void *arg16 = (void *) 0 ;
+  void *arg17 = (void *) 0 ;
+  void *arg18 = (void *) 0 ;
+  void *arg19 = (void *) 0 ;
+  void *arg20 = (void *) 0 ;
+  void *arg21 = (void *) 0 ;
+  void *arg22 = (void *) 0 ;
+  void *arg23 = (void *) 0 ;
+  void *arg24 = (void *) 0 ;
+  void *arg25 = (void *) 0 ;
+  int64_t arg26 ;
+  void *arg27 = (void *) 0 ;
+  ssmb_status result;
+  
+  arg1 = (ssmb_dtype)jarg1; 
+  arg2 = (ssmb_dtype)jarg2; 
+  arg3 = (int64_t)jarg3; 
+  arg4 = (int64_t)jarg4; 
+  arg5 = (int64_t)jarg5; 
+  arg6 = (int64_t)jarg6; 
+  arg7 = (int64_t)jarg7; 
+  arg8 = (void *)jarg8; 
+  arg9 = (void *)jarg9; 
+  arg10 = (void *)jarg10; 
+  arg11 = (void *)jarg11; 
+  arg12 = (void *)jarg12; 
+  arg13 = (void *)jarg13; 
+  arg14 = (void *)jarg14; 
+  arg15 = (int32_t)jarg15; 
+  arg16 = (void *)jarg16; 
+  arg17 = (void *)jarg17; 
+  arg18 = (void *)jarg18; 
+  arg19 = (void *)jarg19; 
+  arg20 = (void *)jarg20; 
+  arg21 = (void *)jarg21; 
+  arg22 = (void *)jarg22; 
+  arg23 = (void *)jarg23; 
+  arg24 = (void *)jarg24; 
+  arg25 = (void *)jarg25; 
+  arg26 = (int64_t)jarg26; 
+  arg27 = (void *)jarg27; 
+  result = (ssmb_status)ssmb_cross_selective_scan_bwd_cuda(arg1,arg2,arg3,arg4,arg5,arg6,arg7,(void const *)arg8,(void const *)arg9,(void const *)arg10,(void const *)arg11,(void const *)arg12,(void const *)arg13,(void const *)arg14,arg15,(void const *)arg16,(void const *)arg17,arg18,arg19,arg20,arg21,arg22,arg23,arg24,arg25,arg26,arg27);
+  jresult = (int)result; 
+  return jresult;
+}
+
+
 #ifdef __cplusplus
 }
 #endif

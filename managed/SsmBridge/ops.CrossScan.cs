@@ -27,7 +27,7 @@ public static partial class ops
     /// selective scan reads with dim = 4 * channels.</returns>
     public static Tensor cross_scan(Tensor x, bool channel_first = true)
     {
-        var shape = ImageShape.OfImage(x, nameof(x), channel_first);
+        var shape = ImageShape.OfImage(x, nameof(x), channel_first, cuda: true);
         using var scope = NewDisposeScope();
         return CrossScanFunction.apply(x, shape).MoveToOuterDisposeScope();
     }
@@ -49,7 +49,7 @@ public static partial class ops
     /// dtype of <paramref name="ys"/>.</returns>
     public static Tensor cross_merge(Tensor ys, bool channel_first = true)
     {
-        var shape = ImageShape.OfScans(ys, nameof(ys), channel_first);
+        var shape = ImageShape.OfScans(ys, nameof(ys), channel_first, cuda: true);
         using var scope = NewDisposeScope();
         return CrossMergeFunction.apply(ys, shape).MoveToOuterDisposeScope();
     }

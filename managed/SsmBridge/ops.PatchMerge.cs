@@ -26,7 +26,7 @@ public static partial class ops
     /// dtype of <paramref name="x"/>.</returns>
     public static Tensor patch_merge(Tensor x, bool channel_first = false)
     {
-        var shape = ImageShape.OfImage(x, nameof(x), channel_first);
+        var shape = ImageShape.OfImage(x, nameof(x), channel_first, cuda: true);
         using var scope = NewDisposeScope();
         return PatchMergeFunction.apply(x, shape).MoveToOuterDisposeScope();
     }

@@ -13,7 +13,9 @@ public static partial class ops
 {
     /// <summary>
     /// Mamba's selective scan (<c>selective_scan_fn</c>), fused: one pass over the sequence, no
-    /// (batch, dim, L, N) tensor, backward recomputing per chunk.
+    /// (batch, dim, L, N) tensor, backward recomputing per chunk. CPU tensors run the CPU kernels
+    /// (float32 / float64); CUDA tensors run the CUDA kernels (float32 / float16 / bfloat16 with float32
+    /// weights and accumulation) when libssmbridge was built with them (<see cref="Runtime.HasCuda"/>).
     /// <code>
     /// dt = delta + delta_bias (softplus'ed when delta_softplus)
     /// h_t = exp(dt_t A) h_{t-1} + dt_t B_t u_t,  y_t = C_t . h_t + D u_t,  out = z is null ? y : y * silu(z)

@@ -8,21 +8,6 @@
 
 using namespace ssmb;
 
-namespace {
-
-// Byte sizes of the image (x or y) and of the four sequences ys, overflow-checked.
-struct CrossScanBytes {
-    int64_t image, sequences;
-};
-
-CrossScanBytes cross_scan_bytes(const ImageShape& s, ssmb_dtype dtype) {
-    const int64_t elem = dtype_size(dtype);
-    return {checked_bytes("x", {s.batch, s.channels, s.height, s.width}, elem),
-            checked_bytes("ys", {s.batch, kCrossScanDirections, s.channels, s.height, s.width}, elem)};
-}
-
-}  // namespace
-
 extern "C" {
 
 SSMB_API ssmb_status ssmb_cross_scan(ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height,

@@ -8,24 +8,6 @@
 
 using namespace ssmb;
 
-namespace {
-
-// Byte sizes of the image and of the merged image, overflow-checked. The names are the forward's.
-struct PatchMergeBytes {
-    int64_t image, merged;
-};
-
-PatchMergeBytes patch_merge_bytes(const ImageShape& s, ssmb_dtype dtype, const char* image_name,
-                                  const char* merged_name) {
-    const int64_t elem = dtype_size(dtype);
-    return {checked_bytes(image_name, {s.batch, s.channels, s.height, s.width}, elem),
-            checked_bytes(merged_name, {s.batch, kPatchMergeGroups, s.channels, patch_merged_size(s.height),
-                                        patch_merged_size(s.width)},
-                          elem)};
-}
-
-}  // namespace
-
 extern "C" {
 
 SSMB_API ssmb_status ssmb_patch_merge_fwd(ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height,

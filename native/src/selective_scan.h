@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/host_device.h"
+
 namespace ssmb {
 
 struct SelectiveScanParams {
@@ -40,12 +42,12 @@ struct SelectiveScanParams {
     void* ddelta_bias = nullptr;
     void* workspace = nullptr;
 
-    int64_t channels_per_group() const { return dim / groups; }
+    SSMB_HOST_DEVICE int64_t channels_per_group() const { return dim / groups; }
 };
 
 // Time steps per chunk: the forward keeps one state per chunk, the backward recomputes inside one.
 constexpr int64_t kScanChunkSize = 64;
 
-inline int64_t scan_num_chunks(int64_t L) { return (L + kScanChunkSize - 1) / kScanChunkSize; }
+SSMB_HOST_DEVICE inline int64_t scan_num_chunks(int64_t L) { return (L + kScanChunkSize - 1) / kScanChunkSize; }
 
 }  // namespace ssmb

@@ -10,7 +10,10 @@ namespace SsmBridge.Autograd;
 /// kernels (ssmb_selective_scan_fwd / _bwd). The forward saves the inputs and the per-chunk states; the
 /// backward recomputes inside each chunk. Arguments, in order: u, delta, A, B, C, D, z, delta_bias
 /// (tensors, the last three may be null), delta_softplus, reverse (bool), the validated
-/// <see cref="SelectiveScanShape"/>. Outputs: out (dtype of u) and last_state (compute dtype).
+/// <see cref="SelectiveScanShape"/>. Outputs: out (dtype of u) and last_state (state dtype).
+/// CUDA tensors run the CUDA kernels (ssmb_selective_scan_fwd_cuda / _bwd_cuda) on the legacy default
+/// stream (TorchSharp has no stream API): sequences in u's dtype (float32, float16 or bfloat16), weights,
+/// states and time-invariant B / C in float32.
 /// This object is a shared singleton: everything per call lives in the context.
 /// </summary>
 internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<SelectiveScanFunction>
@@ -21,28 +24,46 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
 
     // Per-call facts the backward needs besides the saved tensors.
     private sealed record Call(SelectiveScanShape Shape, ScalarType ComputeType, bool DeltaSoftplus, bool Reverse,
-                               ScalarType?[] InputTypes);
+                               ScalarType?[] InputTypes, bool Cuda)
+    {
+        // Weights, states and weight gradients: float32 on CUDA, the compute dtype on the CPU.
+        public ScalarType StateType => Cuda ? ScalarType.Float32 : ComputeType;
+
+        // The dtype input i (u, delta, A, B, C, D, z, delta_bias) crosses the ABI in.
+        public ScalarType NativeType(int i) =>
+            !Cuda || i is 0 or 1 or 6 || (i == 3 && Shape.BSelective) || (i == 4 && Shape.CSelective)
+                ? ComputeType : ScalarType.Float32;
+    }
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var inputs = vars.Take(TensorArgs).Select(v => v as Tensor).ToArray();
-        var call = new Call((SelectiveScanShape)vars[10], ComputeType(inputs[0]!), (bool)vars[8], (bool)vars[9],
-                            inputs.Select(t => t?.dtype).ToArray());
+        var u = inputs[0]!;
+        var cuda = u.device_type == DeviceType.CUDA;
+        var call = new Call((SelectiveScanShape)vars[10], cuda ? u.dtype : ComputeType(u), (bool)vars[8], (bool)vars[9],
+                            inputs.Select(t => t?.dtype).ToArray(), cuda);
         var s = call.Shape;
+        var device = u.device;
 
         // No dispose scope here: the saved tensors are committed to the graph only after forward
         // returns, so the temporaries live in the caller's scope (ops.selective_scan_with_state).
-        var x = inputs.Select(t => t is null ? null : t.to_type(call.ComputeType).contiguous()).ToArray();
-        var out_ = empty(new[] { s.Batch, s.Dim, s.L }, call.ComputeType);
-        var chunkStates = empty(new[] { s.Batch, s.Dim, NumChunks(s.L), s.N }, call.ComputeType);
-        var lastState = empty(new[] { s.Batch, s.Dim, s.N }, call.ComputeType);
+        var x = inputs.Select((t, i) => t is null ? null : t.to_type(call.NativeType(i)).contiguous()).ToArray();
+        var out_ = empty(new[] { s.Batch, s.Dim, s.L }, call.ComputeType, device);
+        var chunkStates = empty(new[] { s.Batch, s.Dim, NumChunks(s.L), s.N }, call.StateType, device);
+        var lastState = empty(new[] { s.Batch, s.Dim, s.N }, call.StateType, device);
 
-        NativeThreads.Sync();
         var dt = TensorData.ToNative(call.ComputeType);
-        Native.SelectiveScanForward(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective), Flag(s.CSelective),
-            P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
-            Flag(call.DeltaSoftplus), Flag(call.Reverse),
-            P(out_), P(chunkStates), P(lastState));
+        var wt = TensorData.ToNative(call.StateType);
+        if (cuda) {
+            Native.SelectiveScanForwardCuda(dt, wt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective),
+                Flag(s.CSelective), P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
+                Flag(call.DeltaSoftplus), Flag(call.Reverse), P(out_), P(chunkStates), P(lastState), IntPtr.Zero);
+        } else {
+            NativeThreads.Sync();
+            Native.SelectiveScanForward(dt, wt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective),
+                Flag(s.CSelective), P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
+                Flag(call.DeltaSoftplus), Flag(call.Reverse), P(out_), P(chunkStates), P(lastState));
+        }
 
         ctx.save_for_backward(x.Append(chunkStates).ToList()!);
         ctx.save_data(nameof(Call), call);
@@ -61,23 +82,38 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
         var saved = ctx.get_saved_variables();
         var x = saved.Take(TensorArgs).ToArray();
         var chunkStates = saved[TensorArgs];
+        var device = chunkStates.device;
         var dout = Defined(grad_outputs[0])?.to_type(call.ComputeType).contiguous()
-                   ?? zeros(new[] { s.Batch, s.Dim, s.L }, call.ComputeType);
-        var dlastState = Defined(grad_outputs[1])?.to_type(call.ComputeType).contiguous();
+                   ?? zeros(new[] { s.Batch, s.Dim, s.L }, call.ComputeType, device);
+        var dlastState = Defined(grad_outputs[1])?.to_type(call.StateType).contiguous();
 
         var grads = x.Select(t => t is null ? null : empty_like(t)).ToArray();
         var dt = TensorData.ToNative(call.ComputeType);
-        Native.SelectiveScanBackwardWorkspaceSize(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups,
-            Flag(s.BSelective), Flag(s.CSelective), out long workspaceBytes);
-        var elementSize = call.ComputeType == ScalarType.Float64 ? sizeof(double) : sizeof(float);
-        var workspace = empty(Math.Max(1, (workspaceBytes + elementSize - 1) / elementSize), call.ComputeType);
+        var wt = TensorData.ToNative(call.StateType);
+        long workspaceBytes;
+        if (call.Cuda)
+            Native.SelectiveScanBackwardWorkspaceSizeCuda(dt, wt, s.Batch, s.Dim, s.L, s.N, s.Groups,
+                Flag(s.BSelective), Flag(s.CSelective), out workspaceBytes);
+        else
+            Native.SelectiveScanBackwardWorkspaceSize(dt, wt, s.Batch, s.Dim, s.L, s.N, s.Groups,
+                Flag(s.BSelective), Flag(s.CSelective), out workspaceBytes);
+        var elementSize = call.StateType == ScalarType.Float64 ? sizeof(double) : sizeof(float);
+        var workspace = empty(Math.Max(1, (workspaceBytes + elementSize - 1) / elementSize), call.StateType, device);
 
-        NativeThreads.Sync();
-        Native.SelectiveScanBackward(dt, dt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective), Flag(s.CSelective),
-            P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
-            Flag(call.DeltaSoftplus), Flag(call.Reverse), P(chunkStates), P(dout), P(dlastState),
-            P(grads[0]), P(grads[1]), P(grads[2]), P(grads[3]), P(grads[4]), P(grads[5]), P(grads[6]), P(grads[7]),
-            P(workspace), workspace.numel() * elementSize);
+        if (call.Cuda) {
+            Native.SelectiveScanBackwardCuda(dt, wt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective),
+                Flag(s.CSelective), P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
+                Flag(call.DeltaSoftplus), Flag(call.Reverse), P(chunkStates), P(dout), P(dlastState),
+                P(grads[0]), P(grads[1]), P(grads[2]), P(grads[3]), P(grads[4]), P(grads[5]), P(grads[6]), P(grads[7]),
+                P(workspace), workspace.numel() * elementSize, IntPtr.Zero);
+        } else {
+            NativeThreads.Sync();
+            Native.SelectiveScanBackward(dt, wt, s.Batch, s.Dim, s.L, s.N, s.Groups, Flag(s.BSelective),
+                Flag(s.CSelective), P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(x[5]), P(x[6]), P(x[7]),
+                Flag(call.DeltaSoftplus), Flag(call.Reverse), P(chunkStates), P(dout), P(dlastState),
+                P(grads[0]), P(grads[1]), P(grads[2]), P(grads[3]), P(grads[4]), P(grads[5]), P(grads[6]), P(grads[7]),
+                P(workspace), workspace.numel() * elementSize);
+        }
 
         // One entry per forward argument: gradients in each input's dtype, null for the non-tensors.
         var result = new List<Tensor>();

@@ -43,14 +43,24 @@ internal static class Check
         if (t.numel() == 0) throw Fail(name, "a non-empty tensor", $"shape {Shape(t.shape)}");
     }
 
-    /// <summary>Same device as the reference argument, and a device this build can run on.</summary>
-    public static void Device(Tensor t, string name, Tensor reference, string referenceName)
+    /// <summary>
+    /// Same device as the reference argument, and a device the op can run on: the CPU, or a CUDA device
+    /// when the op has CUDA kernels (<paramref name="cuda"/>) and libssmbridge was built with them.
+    /// </summary>
+    public static void Device(Tensor t, string name, Tensor reference, string referenceName, bool cuda = false)
     {
         if (t.device_type != DeviceType.CPU && t.device_type != DeviceType.CUDA)
             throw Fail(name, "a CPU or CUDA tensor", $"device {t.device}");
         if (t.device_type != reference.device_type || t.device_index != reference.device_index)
             throw Fail(name, $"a tensor on {reference.device} (the device of {referenceName})", $"device {t.device}");
-        if (t.device_type == DeviceType.CUDA)
-            throw Fail(name, "a CPU tensor (this build of libssmbridge has no CUDA kernels)", $"device {t.device}");
+        if (t.device_type == DeviceType.CUDA) {
+            if (!Runtime.HasCuda) throw Fail(name, NoCudaBuild, $"device {t.device}");
+            if (!cuda) throw Fail(name, "a CPU tensor (this op has no CUDA kernels yet)", $"device {t.device}");
+        }
     }
+
+    /// <summary>What a CUDA tensor is told when libssmbridge was built without CUDA.</summary>
+    public const string NoCudaBuild =
+        "a CPU tensor (this build of libssmbridge has no CUDA kernels: ssmb_has_cuda() is 0; " +
+        "rebuild it where nvcc exists, with -DSSMB_CUDA=ON)";
 }

@@ -16,14 +16,18 @@ internal sealed record ImageShape(long Batch, long Channels, long Height, long W
     public static string LayoutOf(bool channelFirst) =>
         channelFirst ? "(batch, channels, height, width)" : "(batch, height, width, channels)";
 
-    /// <summary>Checks a 4-D image argument in the given layout and returns its sizes.</summary>
-    public static ImageShape OfImage(Tensor x, string name, bool channelFirst)
+    /// <summary>
+    /// Checks a 4-D image argument in the given layout and returns its sizes. CUDA tensors pass only
+    /// for callers that run the CUDA image kernels (<paramref name="cuda"/>).
+    /// </summary>
+    public static ImageShape OfImage(Tensor x, string name, bool channelFirst, bool cuda = false)
     {
         Check.NotNull(x, name);
         Check.Rank(x, name, 4, LayoutOf(channelFirst));
         Check.FloatingPoint(x, name);
         Check.NonEmpty(x, name);
-        Check.Device(x, name, x, name);
+        Check.Device(x, name, x, name, cuda);
+        RequireCudaDtype(x, name);
         return channelFirst ? new ImageShape(x.shape[0], x.shape[1], x.shape[2], x.shape[3], true)
                             : new ImageShape(x.shape[0], x.shape[3], x.shape[1], x.shape[2], false);
     }
@@ -32,7 +36,7 @@ internal sealed record ImageShape(long Batch, long Channels, long Height, long W
     /// Checks the four scan-ordered sequences of cross_merge, (batch, 4, channels, height, width), and
     /// returns the sizes; the layout is that of the merged output.
     /// </summary>
-    public static ImageShape OfScans(Tensor ys, string name, bool channelFirst)
+    public static ImageShape OfScans(Tensor ys, string name, bool channelFirst, bool cuda = false)
     {
         Check.NotNull(ys, name);
         Check.Rank(ys, name, 5, "(batch, 4, channels, height, width)");
@@ -41,7 +45,15 @@ internal sealed record ImageShape(long Batch, long Channels, long Height, long W
                                    "(batch, 4, channels, height, width)", $"shape {Check.Shape(ys.shape)}");
         Check.FloatingPoint(ys, name);
         Check.NonEmpty(ys, name);
-        Check.Device(ys, name, ys, name);
+        Check.Device(ys, name, ys, name, cuda);
+        RequireCudaDtype(ys, name);
         return new ImageShape(ys.shape[0], ys.shape[2], ys.shape[3], ys.shape[4], channelFirst);
+    }
+
+    // The CUDA image kernels move float32, float16 and bfloat16.
+    private static void RequireCudaDtype(Tensor t, string name)
+    {
+        if (t.device_type == TorchSharp.DeviceType.CUDA && t.dtype == TorchSharp.torch.ScalarType.Float64)
+            throw Check.Fail(name, "dtype float32, float16 or bfloat16 on CUDA", "float64");
     }
 }

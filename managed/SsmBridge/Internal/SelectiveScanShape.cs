@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SsmBridge.Internal;
@@ -19,19 +20,22 @@ internal sealed record SelectiveScanShape(long Batch, long Dim, long L, long N, 
         Check.Rank(u, nameof(u), 3, "(batch, dim, L)");
         Check.FloatingPoint(u, nameof(u));
         Check.NonEmpty(u, nameof(u));
-        Check.Device(u, nameof(u), u, nameof(u));
+        Check.Device(u, nameof(u), u, nameof(u), cuda: true);
+        RequireCudaDtype(u, nameof(u));
         long batch = u.shape[0], dim = u.shape[1], L = u.shape[2];
 
         Check.FloatingPoint(delta, nameof(delta));
-        Check.Device(delta, nameof(delta), u, nameof(u));
+        Check.Device(delta, nameof(delta), u, nameof(u), cuda: true);
         Check.ShapeEquals(delta, nameof(delta), u.shape, "(batch, dim, L)");
 
         Check.FloatingPoint(A, nameof(A));
-        Check.Device(A, nameof(A), u, nameof(u));
+        Check.Device(A, nameof(A), u, nameof(u), cuda: true);
         Check.Rank(A, nameof(A), 2, "(dim, N)");
         long N = A.shape[1];
         Check.ShapeEquals(A, nameof(A), new[] { dim, N }, "(dim, N)");
         Check.NonEmpty(A, nameof(A));
+        if (u.device_type == DeviceType.CUDA && N > MaxCudaStates)
+            throw Check.Fail(nameof(A), $"at most {MaxCudaStates} states N on CUDA, shape (dim, N)", $"shape {Check.Shape(A.shape)}");
 
         var (bSelective, bGroups) = StateInput(B, nameof(B), u, batch, dim, L, N);
         var (cSelective, cGroups) = StateInput(C, nameof(C), u, batch, dim, L, N);
@@ -45,7 +49,7 @@ internal sealed record SelectiveScanShape(long Batch, long Dim, long L, long N, 
         if (z is not null) {
             Check.NotNull(z, nameof(z));
             Check.FloatingPoint(z, nameof(z));
-            Check.Device(z, nameof(z), u, nameof(u));
+            Check.Device(z, nameof(z), u, nameof(u), cuda: true);
             Check.ShapeEquals(z, nameof(z), u.shape, "(batch, dim, L)");
         }
         return new SelectiveScanShape(batch, dim, L, N, groups, bSelective, cSelective);
@@ -56,7 +60,7 @@ internal sealed record SelectiveScanShape(long Batch, long Dim, long L, long N, 
                                                             long batch, long dim, long L, long N)
     {
         Check.FloatingPoint(t, name);
-        Check.Device(t, name, u, "u");
+        Check.Device(t, name, u, "u", cuda: true);
         if (t.dim() == 2) {
             Check.ShapeEquals(t, name, new[] { dim, N }, "(dim, N)");
             return (false, 1);
@@ -72,12 +76,21 @@ internal sealed record SelectiveScanShape(long Batch, long Dim, long L, long N, 
         return (true, groups);
     }
 
+    // The CUDA kernels: N at most 256 (ssmbridge.h), inputs float32, float16 or bfloat16.
+    private const long MaxCudaStates = 256;
+
+    private static void RequireCudaDtype(Tensor u, string name)
+    {
+        if (u.device_type == DeviceType.CUDA && u.dtype == ScalarType.Float64)
+            throw Check.Fail(name, "dtype float32, float16 or bfloat16 on CUDA", "float64");
+    }
+
     private static void PerChannel(Tensor? t, string name, Tensor u, long dim)
     {
         if (t is null) return;
         Check.NotNull(t, name);
         Check.FloatingPoint(t, name);
-        Check.Device(t, name, u, "u");
+        Check.Device(t, name, u, "u", cuda: true);
         Check.ShapeEquals(t, name, new[] { dim }, "(dim)");
     }
 }

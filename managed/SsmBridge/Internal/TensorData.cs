@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SsmBridge.Interop;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,10 +10,14 @@ internal static class TensorData
 {
     /// <summary>
     /// Address of the tensor's first element. <c>Storage.data_ptr()</c> points at the start of the
-    /// storage, so the view's offset is added. Only float32/float64 reach native code on the CPU.
+    /// storage, so the view's offset is added.
     /// </summary>
     public static IntPtr Pointer(Tensor t)
     {
+        // CUDA tensors and 16-bit dtypes (which storage<T>() cannot view) go through libtorch's own
+        // data_ptr(), which includes the view's offset.
+        if (t.device_type == DeviceType.CUDA || t.dtype is ScalarType.Float16 or ScalarType.BFloat16)
+            return DataPointer(t);
         switch (t.dtype) {
             case ScalarType.Float32: {
                 using var storage = t.storage<float>();
@@ -26,6 +31,21 @@ internal static class TensorData
                 throw new NotSupportedException($"no native data pointer for dtype {t.dtype}");
         }
     }
+
+    /// <summary>
+    /// libtorch's <c>Tensor::data_ptr()</c> (through LibTorchSharp's THSTensor_data, which TorchSharp
+    /// does not expose): the first element's address for any dtype and device.
+    /// </summary>
+    public static IntPtr DataPointer(Tensor t)
+    {
+        var pointer = THSTensor_data(t.Handle);
+        if (pointer == IntPtr.Zero && t.numel() > 0)
+            throw new InvalidOperationException($"libtorch returned no data pointer for a {t.dtype} tensor on {t.device}");
+        return pointer;
+    }
+
+    [DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr handle);
 
     /// <summary>Pointer of an optional tensor; <see cref="IntPtr.Zero"/> when absent.</summary>
     public static IntPtr PointerOrNull(Tensor? t) => t is null ? IntPtr.Zero : Pointer(t);

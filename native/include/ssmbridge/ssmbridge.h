@@ -80,7 +80,8 @@ SSMB_API int32_t ssmb_get_num_threads(void);
  * t runs 0..L-1, or L-1..0 when reverse. B_t / C_t are B[d,n] when time-invariant and
  * B[b,g,n,t] when selective.
  *
- * dtype: dtype of u, delta, z, out and of selective B / C. CPU: SSMB_FLOAT32 or SSMB_FLOAT64.
+ * dtype: dtype of u, delta, z, out and of selective B / C. CPU: SSMB_FLOAT32 or SSMB_FLOAT64 (CUDA:
+ * see the CUDA section).
  * weight_dtype: dtype of A, D, delta_bias, time-invariant B / C, the states and every weight
  * gradient. CPU: equal to dtype.
  *
@@ -182,6 +183,202 @@ SSMB_API ssmb_status ssmb_patch_merge_fwd(
 SSMB_API ssmb_status ssmb_patch_merge_bwd(
     ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
     const void* dout, void* dx);
+
+/* ---- S4D convolution kernel (S4D / S4ND, issue 7) ----------------------------------------- */
+/*
+ * The zero-order-hold kernel of H diagonal state space models with N complex modes each (S4D; B is
+ * folded into C, the conjugate modes are implied by taking twice the real part):
+ *
+ *   dt = exp(log_dt[h]),  A = A_real[h,n] + i A_imag[h,n],  C = C_real[h,n] + i C_imag[h,n]
+ *   K[h,l] = 2 Re sum_n C (exp(dt A) - 1) / A * exp(dt A l),    l = 0..L-1
+ *
+ * evaluated as C dt phi1(dt A) exp(dt A l) with phi1(x) = (exp(x) - 1) / x (so A = 0 is no special
+ * case and tiny dt A loses nothing to cancellation) and exp(dt A l) taken directly every few steps (no
+ * drift for long L). Work O(H N L); nothing of size H N L is stored. A_real <= 0 is the stable case;
+ * a positive A_real gives a kernel that grows with l (and may overflow, as the math does).
+ *
+ *   log_dt                             (H)       dtype
+ *   A_real, A_imag, C_real, C_imag     (H, N)    dtype
+ *   K, dK                              (H, L)    dtype
+ *
+ * The backward overwrites dlog_dt (H) and dA_real, dA_imag, dC_real, dC_imag (H, N) with the
+ * gradients of sum(dK * K). CPU: SSMB_FLOAT32 or SSMB_FLOAT64 (internally double where it matters).
+ */
+SSMB_API ssmb_status ssmb_s4d_kernel_fwd(
+    ssmb_dtype dtype, int64_t H, int64_t N, int64_t L,
+    const void* log_dt, const void* A_real, const void* A_imag, const void* C_real, const void* C_imag,
+    void* K);
+
+SSMB_API ssmb_status ssmb_s4d_kernel_bwd(
+    ssmb_dtype dtype, int64_t H, int64_t N, int64_t L,
+    const void* log_dt, const void* A_real, const void* A_imag, const void* C_real, const void* C_imag,
+    const void* dK, void* dlog_dt, void* dA_real, void* dA_imag, void* dC_real, void* dC_imag);
+
+/* ---- fused cross selective scan (VMamba SS2D; issue 4) ------------------------------------ */
+/*
+ * cross_merge(selective_scan(cross_scan(u))) in one call: the four scan directions k of the cross
+ * scan above (k = 0 row-major, 1 column-major, 2 and 3 their reverses), each a selective scan over
+ * the L = H * W pixels of every channel of u with its own delta, B, C, A, D and delta_bias, merged
+ * back into pixel order as (y_0 + y_2) + (y_1 + y_3) (cross_merge's order). Everything is read and
+ * written in pixel order (row-major h * W + w): the per-pixel projections that make delta, B and C
+ * commute with the scan order, so SS2D computes them once from u, without cross-scanned copies. The
+ * result equals ssmb_cross_scan + ssmb_selective_scan_fwd (dim' = 4 * dim, groups = 4, B and C
+ * selective, no z) + ssmb_cross_merge on the scan-ordered copies. Channel c of direction k is row
+ * k * dim + c of A, D, delta_bias and chunk_states, as in that composition.
+ *
+ * dtype: of u, delta, B, C, out and their gradients; weight_dtype: of A, D, delta_bias, chunk_states
+ * and their gradients. CPU: SSMB_FLOAT32 or SSMB_FLOAT64, weight_dtype equal to dtype.
+ *
+ *   u              (batch, dim, H, W)               dtype: the image, channel-first
+ *   delta          (batch, 4, dim, H, W)            dtype: direction k's delta of pixel (h, w)
+ *   A              (4 * dim, N)                     weight_dtype
+ *   B, C           (batch, 4, N, H, W)              dtype: direction k's B_t / C_t at pixel (h, w)
+ *   D, delta_bias  (4 * dim)                        weight_dtype, may be NULL
+ *   out            (batch, dim, H, W)               dtype: the merged output
+ *   chunk_states   (batch, 4 * dim, n_chunks, N)    weight_dtype, n_chunks = ceil(H * W /
+ *                  ssmb_selective_scan_chunk_size()): each direction's state before each chunk of
+ *                  its scan order (for the backward)
+ *
+ * The backward takes the forward's inputs, chunk_states and dout (batch, dim, H, W) and overwrites
+ * du, ddelta, dA, dB, dC (always) and dD, ddelta_bias (exactly when D, delta_bias are given), each
+ * with its input's shape. workspace: at least ssmb_cross_selective_scan_bwd_workspace_size() bytes.
+ * Results are bitwise reproducible for any thread count.
+ */
+SSMB_API ssmb_status ssmb_cross_selective_scan_fwd(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N,
+    const void* u, const void* delta, const void* A, const void* B, const void* C,
+    const void* D, const void* delta_bias, int32_t delta_softplus,
+    void* out, void* chunk_states);
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N, int64_t* bytes);
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N,
+    const void* u, const void* delta, const void* A, const void* B, const void* C,
+    const void* D, const void* delta_bias, int32_t delta_softplus,
+    const void* chunk_states, const void* dout,
+    void* du, void* ddelta, void* dA, void* dB, void* dC, void* dD, void* ddelta_bias,
+    void* workspace, int64_t workspace_bytes);
+
+/* ---- end of the fused cross selective scan ------------------------------------------------- */
+
+/* ---- CUDA (issue 8) ----------------------------------------------------------------------- */
+/*
+ * The CUDA kernels have entry points of their own, named like their CPU twins plus "_cuda", rather
+ * than a device argument on the CPU ones: a call says by its name where it runs, the CPU functions
+ * keep their signatures, and each side validates the dtypes it supports. They take the same
+ * arguments with the same meaning and layouts, plus:
+ *
+ *   - every tensor pointer is CUDA device memory (cudaMalloc'd or managed), all on one device; the
+ *     call runs on that device and restores the caller's current device before it returns;
+ *   - stream is a cudaStream_t of that device; NULL means the legacy default stream. Work is only
+ *     queued: the call returns before the kernels finish, and outputs are ready in stream order.
+ *     Arguments are checked before anything is queued; a failed launch is SSMB_ERROR_INTERNAL with
+ *     the CUDA error text in ssmb_last_error();
+ *   - dtype is SSMB_FLOAT32, SSMB_FLOAT16 or SSMB_BFLOAT16 and weight_dtype SSMB_FLOAT32: the
+ *     kernels compute and accumulate in float32;
+ *   - results do not depend on timing: reductions run in a fixed order, with no atomics.
+ *
+ * A library built without CUDA (ssmb_has_cuda() == 0) answers each "_cuda" entry point with
+ * SSMB_ERROR_UNSUPPORTED and a message saying so; ssmb_cuda_device_count still succeeds with 0.
+ */
+
+/* Number of CUDA devices usable now (written to *count). 0, with SSMB_OK, when the library was built
+ * without CUDA or when no driver or no device is present; never fails for their absence. */
+SSMB_API ssmb_status ssmb_cuda_device_count(int32_t* count);
+
+/* Selective scan (see above for the math). chunk_states has the same layout and chunk size as on the
+ * CPU, (batch, dim, ceil(L / ssmb_selective_scan_chunk_size()), N) float32, so either device's
+ * forward feeds either device's backward. N at most 256. */
+SSMB_API ssmb_status ssmb_selective_scan_fwd_cuda(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t L, int64_t N, int64_t groups,
+    int32_t B_selective, int32_t C_selective,
+    const void* u, const void* delta, const void* A, const void* B, const void* C,
+    const void* D, const void* z, const void* delta_bias,
+    int32_t delta_softplus, int32_t reverse,
+    void* out, void* chunk_states, void* last_state, void* stream);
+
+/* Bytes of device workspace ssmb_selective_scan_bwd_cuda needs (partial sums, float32). */
+SSMB_API ssmb_status ssmb_selective_scan_bwd_workspace_size_cuda(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t L, int64_t N, int64_t groups,
+    int32_t B_selective, int32_t C_selective, int64_t* bytes);
+
+SSMB_API ssmb_status ssmb_selective_scan_bwd_cuda(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t L, int64_t N, int64_t groups,
+    int32_t B_selective, int32_t C_selective,
+    const void* u, const void* delta, const void* A, const void* B, const void* C,
+    const void* D, const void* z, const void* delta_bias,
+    int32_t delta_softplus, int32_t reverse,
+    const void* chunk_states, const void* dout, const void* dlast_state,
+    void* du, void* ddelta, void* dA, void* dB, void* dC,
+    void* dD, void* dz, void* ddelta_bias,
+    void* workspace, int64_t workspace_bytes, void* stream);
+
+/* Cross scan / cross merge and patch merge on the GPU: the CPU functions' semantics; dtype float32,
+ * float16 or bfloat16 (cross merge sums in float32). */
+SSMB_API ssmb_status ssmb_cross_scan_cuda(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* x, void* ys, void* stream);
+
+SSMB_API ssmb_status ssmb_cross_merge_cuda(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* ys, void* y, void* stream);
+
+SSMB_API ssmb_status ssmb_patch_merge_fwd_cuda(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* x, void* out, void* stream);
+
+SSMB_API ssmb_status ssmb_patch_merge_bwd_cuda(
+    ssmb_dtype dtype, int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first,
+    const void* dout, void* dx, void* stream);
+
+/* S4D convolution kernel on the GPU (see the S4D section for the math and layouts): the same
+ * arguments plus stream; dtype SSMB_FLOAT32 or SSMB_FLOAT64 (computed in double where it matters, as
+ * on the CPU). The backward's sums over L run in a fixed order (no atomics, no workspace). */
+SSMB_API ssmb_status ssmb_s4d_kernel_fwd_cuda(
+    ssmb_dtype dtype, int64_t H, int64_t N, int64_t L,
+    const void* log_dt, const void* A_real, const void* A_imag, const void* C_real, const void* C_imag,
+    void* K, void* stream);
+
+SSMB_API ssmb_status ssmb_s4d_kernel_bwd_cuda(
+    ssmb_dtype dtype, int64_t H, int64_t N, int64_t L,
+    const void* log_dt, const void* A_real, const void* A_imag, const void* C_real, const void* C_imag,
+    const void* dK, void* dlog_dt, void* dA_real, void* dA_imag, void* dC_real, void* dC_imag, void* stream);
+
+/* Fused cross selective scan on the GPU (see its section for the math and layouts): the same
+ * arguments plus stream; dtype and weight_dtype SSMB_FLOAT32; N at most 256. chunk_states has the
+ * CPU's layout, so either device's forward feeds either device's backward. The forward adds the
+ * directions' outputs as ((y0 + y2) + y1) + y3 (the CPU: (y0 + y2) + (y1 + y3)), so the two agree to
+ * rounding, not bitwise; each is deterministic. workspace: at least
+ * ssmb_cross_selective_scan_bwd_workspace_size_cuda() bytes of device memory (float32 partial sums). */
+SSMB_API ssmb_status ssmb_cross_selective_scan_fwd_cuda(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N,
+    const void* u, const void* delta, const void* A, const void* B, const void* C,
+    const void* D, const void* delta_bias, int32_t delta_softplus,
+    void* out, void* chunk_states, void* stream);
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size_cuda(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N, int64_t* bytes);
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_cuda(
+    ssmb_dtype dtype, ssmb_dtype weight_dtype,
+    int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N,
+    const void* u, const void* delta, const void* A, const void* B, const void* C,
+    const void* D, const void* delta_bias, int32_t delta_softplus,
+    const void* chunk_states, const void* dout,
+    void* du, void* ddelta, void* dA, void* dB, void* dC, void* dD, void* ddelta_bias,
+    void* workspace, int64_t workspace_bytes, void* stream);
+
+/* ---- end of CUDA --------------------------------------------------------------------------- */
 
 #ifdef __cplusplus
 }

@@ -1,16 +1,10 @@
 // Index maps of the cross scan (VMamba's four scan orders) and of Swin's 2x2 patch merging, shared by
-// the CPU kernels and (later) the CUDA kernels, so both agree on where every element goes.
+// the CPU kernels and the CUDA kernels, so both agree on where every element goes.
 #pragma once
 
 #include <cstdint>
 
-#ifndef SSMB_HOST_DEVICE
-#ifdef __CUDACC__
-#define SSMB_HOST_DEVICE __host__ __device__
-#else
-#define SSMB_HOST_DEVICE
-#endif
-#endif
+#include "common/host_device.h"
 
 namespace ssmb {
 

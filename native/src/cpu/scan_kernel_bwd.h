@@ -22,6 +22,7 @@
 #include "cpu/scan_scratch.h"
 #include "cpu/scan_tile_chunk.h"
 #include "cpu/selective_scan_cpu.h"
+#include "common/scan_math.h"
 #include "cpu/vec_math.h"
 
 namespace ssmb::cpu {
@@ -63,7 +64,7 @@ private:
     }
 
     void load_constants() {
-        const T log2e = T(1.442695040888963407359924681001892137);
+        const T log2e = T(kLog2e);
         const int64_t N = in_.N;
         const T* dlast = bin_.dlast_state ? bin_.dlast_state + in_.state_offset(w_.b, w_.d_begin) : nullptr;
         for (int64_t c = 0; c < kChannelTile; ++c) {

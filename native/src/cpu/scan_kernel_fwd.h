@@ -15,6 +15,7 @@
 #include "cpu/scan_chunk_io.h"
 #include "cpu/scan_scratch.h"
 #include "cpu/selective_scan_cpu.h"
+#include "common/scan_math.h"
 #include "cpu/vec_math.h"
 
 namespace ssmb::cpu {
@@ -54,7 +55,7 @@ private:
 
     // A (scaled for exp2), time-invariant B and C, D and delta_bias as tile rows; 0 past the width.
     void load_constants() {
-        const T log2e = T(1.442695040888963407359924681001892137);
+        const T log2e = T(kLog2e);
         const int64_t N = in_.N;
         for (int64_t c = 0; c < kChannelTile; ++c) {
             const bool live = c < w_.width;

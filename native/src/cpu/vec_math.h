@@ -14,6 +14,8 @@
 //   3.6e-15 (mostly the rounding of the exp argument, which grows with |x|).
 #pragma once
 
+#include "common/scan_math.h"
+
 namespace ssmb::cpu::vmath {
 
 template <typename T>
@@ -81,12 +83,12 @@ inline V log1p_unit(V e) {
     return mul_add(s * t, polynomial(t, K::log1p_poly), s + s);
 }
 
-// Mamba's softplus: x above 20 passes through (as in selective_scan_fn). Below, log1p(exp(x)) is
+// Mamba's softplus (common/scan_math.h): x above 20 passes through (as in selective_scan_fn). Below, log1p(exp(x)) is
 // evaluated as max(x, 0) + log1p(exp(-|x|)), where exp cannot overflow.
 template <class V>
 inline V softplus(V x) {
     const V smooth = max(x, V::zero()) + log1p_unit(exp(V::zero() - abs(x)));
-    return select(V::broadcast(20) < x, x, smooth);
+    return select(V::broadcast(kSoftplusThreshold) < x, x, smooth);
 }
 
 template <class V>

@@ -1,0 +1,154 @@
+// The C ABI of the fused cross selective scan (VMamba's SS2D): validation and dispatch. Every entry
+// point runs its body inside guarded() (error.h).
+#include <string>
+#include <vector>
+
+#include "common/cross_scan_index.h"
+#include "cpu/cross_selective_scan.h"
+#include "error.h"
+#include "selective_scan.h"
+#include "ssmbridge.h"
+#include "validate.h"
+
+using namespace ssmb;
+
+namespace {
+
+// Sizes shared by forward, backward and the workspace query; the CPU kernels compute in one
+// float type for inputs and weights alike.
+cpu::CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
+                                         int64_t height, int64_t width, int64_t N) {
+    dtype_size(dtype);
+    dtype_size(weight_dtype);
+    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
+        throw Error(SSMB_ERROR_UNSUPPORTED,
+                    "dtype: the CPU kernels support float32 and float64, got " + dtype_name(dtype));
+    if (weight_dtype != dtype)
+        throw Error(SSMB_ERROR_UNSUPPORTED, "weight_dtype: the CPU kernels expect weight_dtype equal to dtype (" +
+                                                dtype_name(dtype) + "), got " + dtype_name(weight_dtype));
+    require_positive("batch", batch);
+    require_positive("dim", dim);
+    require_positive("height", height);
+    require_positive("width", width);
+    require_positive("N", N);
+    cpu::CrossSelectiveScanParams p;
+    p.batch = batch, p.dim = dim, p.height = height, p.width = width, p.N = N;
+    checked_bytes("delta", {batch, kCrossScanDirections, dim, height, width}, dtype_size(dtype));
+    checked_bytes("B", {batch, kCrossScanDirections, N, height, width}, dtype_size(dtype));
+    checked_bytes("chunk_states", {batch, kCrossScanDirections * dim, scan_num_chunks(p.L()), N}, dtype_size(dtype));
+    return p;
+}
+
+// The buffers every call reads, with their byte sizes.
+struct CallBuffers {
+    std::vector<Buffer> inputs;
+    int64_t image, directions, states, A, channels, chunk_states;
+};
+
+CallBuffers call_inputs(const cpu::CrossSelectiveScanParams& p, int64_t elem, const void* u, const void* delta,
+                        const void* A, const void* B, const void* C, const void* D, const void* delta_bias) {
+    const int64_t K = kCrossScanDirections;
+    CallBuffers s;
+    s.image = checked_bytes("u", {p.batch, p.dim, p.height, p.width}, elem);
+    s.directions = checked_bytes("delta", {p.batch, K, p.dim, p.height, p.width}, elem);
+    s.states = checked_bytes("B", {p.batch, K, p.N, p.height, p.width}, elem);
+    s.A = checked_bytes("A", {K * p.dim, p.N}, elem);
+    s.channels = checked_bytes("D", {K * p.dim}, elem);
+    s.chunk_states = checked_bytes("chunk_states", {p.batch, K * p.dim, scan_num_chunks(p.L()), p.N}, elem);
+    s.inputs = {{"u", u, s.image}, {"delta", delta, s.directions}, {"A", A, s.A},
+                {"B", B, s.states}, {"C", C, s.states},        {"D", D, s.channels},
+                {"delta_bias", delta_bias, s.channels}};
+    for (int i = 0; i < 5; ++i) require_non_null(s.inputs[i]);
+    return s;
+}
+
+void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input) {
+    if (input && !grad)
+        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected a buffer because " +
+                                                     input_name + " is given, got null");
+    if (!input && grad)
+        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected null because " + input_name +
+                                                     " is null, got a buffer");
+}
+
+template <class Fn>
+void dispatch_cpu(ssmb_dtype dtype, Fn&& fn) {
+    if (dtype == SSMB_FLOAT64)
+        fn(double{});
+    else
+        fn(float{});
+}
+
+}  // namespace
+
+extern "C" {
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_fwd(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch,
+                                                   int64_t dim, int64_t height, int64_t width, int64_t N,
+                                                   const void* u, const void* delta, const void* A, const void* B,
+                                                   const void* C, const void* D, const void* delta_bias,
+                                                   int32_t delta_softplus, void* out, void* chunk_states) {
+    return guarded([&] {
+        cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        const CallBuffers s = call_inputs(p, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
+        const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
+        for (const Buffer& b : outputs) require_non_null(b);
+        require_no_overlap(s.inputs, outputs);
+        p.u = u, p.delta = delta, p.A = A, p.B = B, p.C = C, p.D = D, p.delta_bias = delta_bias;
+        p.delta_softplus = delta_softplus != 0;
+        p.out = out, p.chunk_states = chunk_states;
+        dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_fwd<decltype(t)>(p); });
+    });
+}
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size(ssmb_dtype dtype, ssmb_dtype weight_dtype,
+                                                                  int64_t batch, int64_t dim, int64_t height,
+                                                                  int64_t width, int64_t N, int64_t* bytes) {
+    return guarded([&] {
+        require(bytes != nullptr, "bytes: expected a pointer to receive the size, got null");
+        const cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        *bytes = cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
+    });
+}
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch,
+                                                   int64_t dim, int64_t height, int64_t width, int64_t N,
+                                                   const void* u, const void* delta, const void* A, const void* B,
+                                                   const void* C, const void* D, const void* delta_bias,
+                                                   int32_t delta_softplus, const void* chunk_states,
+                                                   const void* dout, void* du, void* ddelta, void* dA, void* dB,
+                                                   void* dC, void* dD, void* ddelta_bias, void* workspace,
+                                                   int64_t workspace_bytes) {
+    return guarded([&] {
+        cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        CallBuffers s = call_inputs(p, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
+        s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
+        s.inputs.push_back({"dout", dout, s.image});
+        require_non_null(s.inputs[s.inputs.size() - 2]);
+        require_non_null(s.inputs.back());
+        require_paired("dD", dD, "D", D);
+        require_paired("ddelta_bias", ddelta_bias, "delta_bias", delta_bias);
+        const int64_t needed = cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
+        require(workspace_bytes >= needed, "workspace_bytes: expected at least " + std::to_string(needed) +
+                                               " (ssmb_cross_selective_scan_bwd_workspace_size), got " +
+                                               std::to_string(workspace_bytes));
+        std::vector<Buffer> outputs = {{"du", du, s.image}, {"ddelta", ddelta, s.directions}, {"dA", dA, s.A},
+                                       {"dB", dB, s.states}, {"dC", dC, s.states}};
+        for (const Buffer& b : outputs) require_non_null(b);
+        outputs.push_back({"dD", dD, s.channels});
+        outputs.push_back({"ddelta_bias", ddelta_bias, s.channels});
+        outputs.push_back({"workspace", workspace, needed});
+        if (needed > 0) require_non_null(outputs.back());
+        require_no_overlap(s.inputs, outputs);
+
+        p.u = u, p.delta = delta, p.A = A, p.B = B, p.C = C, p.D = D, p.delta_bias = delta_bias;
+        p.delta_softplus = delta_softplus != 0;
+        p.chunk_states = const_cast<void*>(chunk_states);
+        p.dout = dout;
+        p.du = du, p.ddelta = ddelta, p.dA = dA, p.dB = dB, p.dC = dC, p.dD = dD, p.ddelta_bias = ddelta_bias;
+        p.workspace = workspace;
+        dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_bwd<decltype(t)>(p); });
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,286 @@
+// The C ABI's CUDA entry points of issue 8's second part (ssmbridge.h, CUDA section): the S4D
+// convolution kernel and the fused cross selective scan, in a build with CUDA. Validation mirrors
+// their CPU twins (api_s4d.cpp, api_cross_selective_scan.cpp) plus the CUDA rules (device memory on
+// one device, CUDA dtypes); every entry point runs its body inside guarded() (error.h). A build
+// without CUDA answers these from api_cuda_stub.cpp.
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+#include "common/cross_scan_index.h"
+#include "cuda/cross_selective_scan_cuda.h"
+#include "cuda/cuda_check.h"
+#include "cuda/device.h"
+#include "cuda/s4d_cuda.h"
+#include "cuda/selective_scan_cuda.h"
+#include "error.h"
+#include "selective_scan.h"
+#include "ssmbridge.h"
+#include "validate.h"
+
+namespace ssmb {
+
+namespace {
+
+std::vector<Buffer> joined(std::vector<Buffer> a, const std::vector<Buffer>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// Grid sizes are unsigned ints: the counts of blocks a call launches stay below 2^31.
+void require_grid(const char* name, int64_t blocks, const std::string& what) {
+    require(blocks <= (int64_t(1) << 31) - 1,
+            std::string(name) + ": " + what + " must stay below 2^31 on CUDA, got " + std::to_string(blocks));
+}
+
+// ---- S4D ---------------------------------------------------------------------------------------
+
+struct S4dCudaArgs {
+    cuda::S4dSizes sizes;
+    int64_t row_bytes, mode_bytes, kernel_bytes;
+};
+
+S4dCudaArgs s4d_cuda_args(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L) {
+    dtype_size(dtype);
+    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
+        throw Error(SSMB_ERROR_UNSUPPORTED,
+                    "dtype: the CUDA S4D kernel supports float32 and float64, got " + dtype_name(dtype));
+    require_positive("H", H);
+    require_positive("N", N);
+    require_positive("L", L);
+    require_grid("H", H, "H");
+    require(L <= (int64_t(1) << 31) - 1, "L: must stay below 2^31 on CUDA, got " + std::to_string(L));
+    const int64_t elem = dtype_size(dtype);
+    return {cuda::S4dSizes{H, N, L}, checked_bytes("log_dt", {H}, elem), checked_bytes("A_real", {H, N}, elem),
+            checked_bytes("K", {H, L}, elem)};
+}
+
+std::vector<Buffer> s4d_cuda_inputs(const S4dCudaArgs& a, const void* log_dt, const void* A_real,
+                                    const void* A_imag, const void* C_real, const void* C_imag) {
+    std::vector<Buffer> inputs = {{"log_dt", log_dt, a.row_bytes},
+                                  {"A_real", A_real, a.mode_bytes},
+                                  {"A_imag", A_imag, a.mode_bytes},
+                                  {"C_real", C_real, a.mode_bytes},
+                                  {"C_imag", C_imag, a.mode_bytes}};
+    for (const Buffer& b : inputs) require_non_null(b);
+    return inputs;
+}
+
+template <class Fn>
+void dispatch_s4d(ssmb_dtype dtype, Fn&& fn) {
+    if (dtype == SSMB_FLOAT64)
+        fn(double{});
+    else
+        fn(float{});
+}
+
+// ---- fused cross selective scan ------------------------------------------------------------------
+
+cuda::CrossScanCudaParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
+                                           int64_t height, int64_t width, int64_t N) {
+    dtype_size(dtype);
+    dtype_size(weight_dtype);
+    if (dtype != SSMB_FLOAT32)
+        throw Error(SSMB_ERROR_UNSUPPORTED,
+                    "dtype: the CUDA fused cross selective scan supports float32, got " + dtype_name(dtype));
+    if (weight_dtype != SSMB_FLOAT32)
+        throw Error(SSMB_ERROR_UNSUPPORTED,
+                    "weight_dtype: the CUDA kernels expect float32, got " + dtype_name(weight_dtype));
+    require_positive("batch", batch);
+    require_positive("dim", dim);
+    require_positive("height", height);
+    require_positive("width", width);
+    require_positive("N", N);
+    require(N <= cuda::kMaxStates, "N: expected at most " + std::to_string(cuda::kMaxStates) +
+                                       " states on CUDA, got " + std::to_string(N));
+    cuda::CrossScanCudaParams p;
+    p.batch = batch, p.dim = dim, p.height = height, p.width = width, p.N = N;
+    const int64_t K = kCrossScanDirections;
+    checked_bytes("delta", {batch, K, dim, height, width}, 4);
+    checked_bytes("B", {batch, K, N, height, width}, 4);
+    checked_bytes("chunk_states", {batch, K * dim, scan_num_chunks(p.L()), N}, 4);
+    require_grid("batch", batch * K * dim, "batch * 4 * dim");
+    return p;
+}
+
+struct CrossCudaBuffers {
+    std::vector<Buffer> inputs;
+    int64_t image, directions, states, A, channels, chunk_states;
+};
+
+CrossCudaBuffers cross_cuda_inputs(const cuda::CrossScanCudaParams& p, const void* u, const void* delta,
+                                   const void* A, const void* B, const void* C, const void* D,
+                                   const void* delta_bias) {
+    const int64_t K = kCrossScanDirections, elem = 4;
+    CrossCudaBuffers s;
+    s.image = checked_bytes("u", {p.batch, p.dim, p.height, p.width}, elem);
+    s.directions = checked_bytes("delta", {p.batch, K, p.dim, p.height, p.width}, elem);
+    s.states = checked_bytes("B", {p.batch, K, p.N, p.height, p.width}, elem);
+    s.A = checked_bytes("A", {K * p.dim, p.N}, elem);
+    s.channels = checked_bytes("D", {K * p.dim}, elem);
+    s.chunk_states = checked_bytes("chunk_states", {p.batch, K * p.dim, scan_num_chunks(p.L()), p.N}, elem);
+    s.inputs = {{"u", u, s.image}, {"delta", delta, s.directions}, {"A", A, s.A},
+                {"B", B, s.states}, {"C", C, s.states},        {"D", D, s.channels},
+                {"delta_bias", delta_bias, s.channels}};
+    for (int i = 0; i < 5; ++i) require_non_null(s.inputs[i]);
+    return s;
+}
+
+void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input) {
+    if (input && !grad)
+        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected a buffer because " +
+                                                     input_name + " is given, got null");
+    if (!input && grad)
+        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected null because " + input_name +
+                                                     " is null, got a buffer");
+}
+
+void set_inputs(cuda::CrossScanCudaParams& p, const void* u, const void* delta, const void* A, const void* B,
+                const void* C, const void* D, const void* delta_bias, int32_t delta_softplus) {
+    p.u = static_cast<const float*>(u);
+    p.delta = static_cast<const float*>(delta);
+    p.A = static_cast<const float*>(A);
+    p.B = static_cast<const float*>(B);
+    p.C = static_cast<const float*>(C);
+    p.D = static_cast<const float*>(D);
+    p.delta_bias = static_cast<const float*>(delta_bias);
+    p.delta_softplus = delta_softplus != 0;
+}
+
+}  // namespace
+}  // namespace ssmb
+
+using namespace ssmb;
+
+extern "C" {
+
+SSMB_API ssmb_status ssmb_s4d_kernel_fwd_cuda(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L, const void* log_dt,
+                                              const void* A_real, const void* A_imag, const void* C_real,
+                                              const void* C_imag, void* K, void* stream) {
+    return guarded([&] {
+        const S4dCudaArgs a = s4d_cuda_args(dtype, H, N, L);
+        const std::vector<Buffer> inputs = s4d_cuda_inputs(a, log_dt, A_real, A_imag, C_real, C_imag);
+        const Buffer out{"K", K, a.kernel_bytes};
+        require_non_null(out);
+        require_no_overlap(inputs, {out});
+        const cuda::DeviceScope scope(cuda::device_of(joined(inputs, {out})));
+        dispatch_s4d(dtype, [&](auto t) {
+            using T = decltype(t);
+            cuda::s4d_kernel_fwd<T>(a.sizes, static_cast<const T*>(log_dt), static_cast<const T*>(A_real),
+                                    static_cast<const T*>(A_imag), static_cast<const T*>(C_real),
+                                    static_cast<const T*>(C_imag), static_cast<T*>(K),
+                                    static_cast<cudaStream_t>(stream));
+        });
+    });
+}
+
+SSMB_API ssmb_status ssmb_s4d_kernel_bwd_cuda(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L, const void* log_dt,
+                                              const void* A_real, const void* A_imag, const void* C_real,
+                                              const void* C_imag, const void* dK, void* dlog_dt, void* dA_real,
+                                              void* dA_imag, void* dC_real, void* dC_imag, void* stream) {
+    return guarded([&] {
+        const S4dCudaArgs a = s4d_cuda_args(dtype, H, N, L);
+        std::vector<Buffer> inputs = s4d_cuda_inputs(a, log_dt, A_real, A_imag, C_real, C_imag);
+        inputs.push_back({"dK", dK, a.kernel_bytes});
+        require_non_null(inputs.back());
+        const std::vector<Buffer> outputs = {{"dlog_dt", dlog_dt, a.row_bytes},
+                                             {"dA_real", dA_real, a.mode_bytes},
+                                             {"dA_imag", dA_imag, a.mode_bytes},
+                                             {"dC_real", dC_real, a.mode_bytes},
+                                             {"dC_imag", dC_imag, a.mode_bytes}};
+        for (const Buffer& b : outputs) require_non_null(b);
+        require_no_overlap(inputs, outputs);
+        const cuda::DeviceScope scope(cuda::device_of(joined(inputs, outputs)));
+        dispatch_s4d(dtype, [&](auto t) {
+            using T = decltype(t);
+            cuda::s4d_kernel_bwd<T>(a.sizes, static_cast<const T*>(log_dt), static_cast<const T*>(A_real),
+                                    static_cast<const T*>(A_imag), static_cast<const T*>(C_real),
+                                    static_cast<const T*>(C_imag), static_cast<const T*>(dK),
+                                    static_cast<T*>(dlog_dt), static_cast<T*>(dA_real), static_cast<T*>(dA_imag),
+                                    static_cast<T*>(dC_real), static_cast<T*>(dC_imag),
+                                    static_cast<cudaStream_t>(stream));
+        });
+    });
+}
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_fwd_cuda(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch,
+                                                        int64_t dim, int64_t height, int64_t width, int64_t N,
+                                                        const void* u, const void* delta, const void* A,
+                                                        const void* B, const void* C, const void* D,
+                                                        const void* delta_bias, int32_t delta_softplus, void* out,
+                                                        void* chunk_states, void* stream) {
+    return guarded([&] {
+        cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        const CrossCudaBuffers s = cross_cuda_inputs(p, u, delta, A, B, C, D, delta_bias);
+        const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
+        for (const Buffer& b : outputs) require_non_null(b);
+        require_no_overlap(s.inputs, outputs);
+        const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
+        set_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        p.out = static_cast<float*>(out);
+        p.chunk_states = static_cast<float*>(chunk_states);
+        cuda::cross_selective_scan_fwd(p, static_cast<cudaStream_t>(stream));
+    });
+}
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size_cuda(ssmb_dtype dtype, ssmb_dtype weight_dtype,
+                                                                       int64_t batch, int64_t dim, int64_t height,
+                                                                       int64_t width, int64_t N, int64_t* bytes) {
+    return guarded([&] {
+        require(bytes != nullptr, "bytes: expected a pointer to receive the size, got null");
+        const cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        // Overflow check for the per-tile dB / dC partials the workspace is made of.
+        checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
+        *bytes = cuda::cross_selective_scan_bwd_workspace_bytes(p);
+    });
+}
+
+SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_cuda(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch,
+                                                        int64_t dim, int64_t height, int64_t width, int64_t N,
+                                                        const void* u, const void* delta, const void* A,
+                                                        const void* B, const void* C, const void* D,
+                                                        const void* delta_bias, int32_t delta_softplus,
+                                                        const void* chunk_states, const void* dout, void* du,
+                                                        void* ddelta, void* dA, void* dB, void* dC, void* dD,
+                                                        void* ddelta_bias, void* workspace, int64_t workspace_bytes,
+                                                        void* stream) {
+    return guarded([&] {
+        cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
+        CrossCudaBuffers s = cross_cuda_inputs(p, u, delta, A, B, C, D, delta_bias);
+        s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
+        s.inputs.push_back({"dout", dout, s.image});
+        require_non_null(s.inputs[s.inputs.size() - 2]);
+        require_non_null(s.inputs.back());
+        require_paired("dD", dD, "D", D);
+        require_paired("ddelta_bias", ddelta_bias, "delta_bias", delta_bias);
+        const int64_t needed = cuda::cross_selective_scan_bwd_workspace_bytes(p);
+        require(workspace_bytes >= needed, "workspace_bytes: expected at least " + std::to_string(needed) +
+                                               " (ssmb_cross_selective_scan_bwd_workspace_size_cuda), got " +
+                                               std::to_string(workspace_bytes));
+        std::vector<Buffer> outputs = {{"du", du, s.image}, {"ddelta", ddelta, s.directions}, {"dA", dA, s.A},
+                                       {"dB", dB, s.states}, {"dC", dC, s.states}};
+        for (const Buffer& b : outputs) require_non_null(b);
+        outputs.push_back({"dD", dD, s.channels});
+        outputs.push_back({"ddelta_bias", ddelta_bias, s.channels});
+        outputs.push_back({"workspace", workspace, needed});
+        require_non_null(outputs.back());
+        require_no_overlap(s.inputs, outputs);
+        const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
+        set_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        p.chunk_states = static_cast<float*>(const_cast<void*>(chunk_states));
+        p.dout = static_cast<const float*>(dout);
+        p.du = static_cast<float*>(du);
+        p.ddelta = static_cast<float*>(ddelta);
+        p.dA = static_cast<float*>(dA);
+        p.dB = static_cast<float*>(dB);
+        p.dC = static_cast<float*>(dC);
+        p.dD = static_cast<float*>(dD);
+        p.ddelta_bias = static_cast<float*>(ddelta_bias);
+        p.workspace = static_cast<float*>(workspace);
+        cuda::cross_selective_scan_bwd(p, static_cast<cudaStream_t>(stream));
+    });
+}
+
+}  // extern "C"
