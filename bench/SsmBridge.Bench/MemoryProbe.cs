@@ -53,6 +53,62 @@ public static class MemoryProbe
         return 0;
     }
 
+    // ---- fused cross selective scan (issue 4) -----------------------------------------------------
+
+    private static readonly string[] CrossImpls = { "fused", "composed" };
+
+    /// <summary>
+    /// `memory-cross`: SS2D's scan core, ops.cross_selective_scan against cross_scan -> selective_scan ->
+    /// cross_merge, each case x implementation x pass in a child process; prints a table.
+    /// </summary>
+    public static int RunCrossTable()
+    {
+        Console.WriteLine("| case | pass | fused peak MiB | composed peak MiB | composed / fused |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: |");
+        foreach (var c in CrossScanCase.Standard())
+        foreach (var pass in Passes) {
+            var peaks = CrossImpls.Select(impl => Child("memory-cross-point", c.Name, impl, pass)).ToArray();
+            Console.WriteLine($"| {c} | {pass} | {peaks[0]:F1} | {peaks[1]:F1} | {peaks[1] / peaks[0]:F1}x |");
+        }
+        return 0;
+    }
+
+    /// <summary>`memory-cross-point CASE IMPL PASS`: one measurement; prints the peak growth in MiB.</summary>
+    public static int RunCrossPoint(string caseName, string impl, string pass)
+    {
+        var c = CrossScanCase.Parse(caseName);
+        using var inputs = new CrossScanInputs(c, requiresGrad: pass != "forward");
+        Func<Tensor> run = impl == "fused" ? inputs.Fused : inputs.Composed;
+        // Load the kernels and libtorch's lazily created state before measuring.
+        using (var warm = new CrossScanInputs(new CrossScanCase("warm", 1, 16, 4, 5, Math.Min(c.N, 2)), requiresGrad: true))
+            warm.WithBackward(impl == "fused" ? warm.Fused : warm.Composed);
+
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        var before = Status("VmRSS");
+        using (var scope = NewDisposeScope()) {
+            if (pass == "forward") {
+                using var noGrad = no_grad();
+                run();
+            } else {
+                inputs.WithBackward(run);
+            }
+        }
+        var peak = Status("VmHWM");
+        Console.WriteLine(((peak - before) / 1024.0).ToString("F2", CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    private static double Child(string verb, string caseName, string impl, string pass)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        foreach (var arg in new[] { verb, caseName, impl, pass }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{verb} {caseName} {impl} {pass} failed");
+        return double.Parse(output.Split('\n').Last(), CultureInfo.InvariantCulture);
+    }
+
     // Bytes of u, delta, z, B and C (the per-sequence inputs), in MiB.
     private static double InputMiB(ScanCase c) =>
         (3.0 * c.Batch * c.Dim * c.L + 2.0 * c.Batch * c.N * c.L) * sizeof(float) / (1 << 20);

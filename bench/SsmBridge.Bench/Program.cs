@@ -4,9 +4,16 @@ using SsmBridge.Bench;
 // ./build.sh bench                          every BenchmarkDotNet suite
 // ./build.sh bench --filter '*Scaling*'     arguments go to BenchmarkDotNet
 // ./build.sh bench memory                   peak-memory table, one fresh process per point (Linux)
+// ./build.sh bench memory-cross             the same for SS2D's fused cross selective scan vs the composition
+// ./build.sh bench time-cross [reps]        its forward+backward wall and CPU time, alternating calls (min, median)
 return args switch {
     ["memory"] => MemoryProbe.RunTable(),
     ["memory-point", var scanCase, var impl, var pass] => MemoryProbe.RunPoint(scanCase, impl, pass),
+    // fused cross selective scan vs composition (issue 4)
+    ["memory-cross"] => MemoryProbe.RunCrossTable(),
+    ["memory-cross-point", var crossCase, var impl, var pass] => MemoryProbe.RunCrossPoint(crossCase, impl, pass),
+    ["time-cross"] => CrossScanTiming.Run(30),
+    ["time-cross", var reps] => CrossScanTiming.Run(int.Parse(reps)),
     _ => Run(args),
 };
 

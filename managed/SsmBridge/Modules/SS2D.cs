@@ -34,6 +34,14 @@ public sealed record SS2DConfig
     public string ForwardType { get; init; } = "v2";
     /// <summary>Our fused native ops or the plain-TorchSharp reference ops for the scan core.</summary>
     public ScanImplementation Scan { get; init; } = ScanImplementation.Fused;
+    /// <summary>
+    /// With <see cref="Scan"/> = Fused: true (default) runs the scan core as one
+    /// <see cref="ops.cross_selective_scan"/> on projections computed in pixel order; false as the
+    /// composition <see cref="ops.cross_scan"/> -> <see cref="ops.selective_scan"/> -> <see cref="ops.cross_merge"/>
+    /// on projections of the cross-scanned copies. Both compute the same function (equal up to float rounding
+    /// in the projections); the fused one is faster and needs far less memory. Ignored with the reference scan.
+    /// </summary>
+    public bool FusedScan { get; init; } = true;
 
     internal long DInner(long dModel) => (long)(SsmRatio * dModel);
     internal long ResolvedDtRank(long dModel) => DtRank > 0 ? DtRank : (dModel + 15) / 16;
@@ -47,7 +55,9 @@ public sealed record SS2DConfig
 /// (4, d_inner, dt_rank), ONE selective scan over dim = 4 d_inner with groups = 4 (direction k reads its
 /// own B and C), <c>dt_projs_bias</c> as delta_bias with softplus, <c>Ds</c> as D, <c>A_logs</c>
 /// (4 d_inner, N), and the four outputs merged back into pixel order; then out_norm, the optional GELU,
-/// y * z when gated, out_proj and dropout.
+/// y * z when gated, out_proj and dropout. By default (<see cref="SS2DConfig.FusedScan"/>) the scan core
+/// from the cross scan to the merge is one <see cref="ops.cross_selective_scan"/>, with the projections
+/// computed once in pixel order.
 /// <para>
 /// Channel-last (default) maps (batch, H, W, d_model) to the same shape with nn.Linear projections and
 /// LayerNorm; channel-first maps (batch, d_model, H, W) with <see cref="Linear2d"/> and
@@ -139,12 +149,34 @@ public sealed class SS2D : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The scan core, from the activated conv output (batch, d_inner, H, W) to the merged sequences before
-    /// out_norm: (batch, d_inner, H * W) channel-first, (batch, H * W, d_inner) channel-last. This whole
-    /// method is what a fused cross selective scan op replaces.
+    /// out_norm: (batch, d_inner, H * W) channel-first, (batch, H * W, d_inner) channel-last.
     /// </summary>
     private Tensor CrossSelectiveScan(Tensor image)
     {
         using var scope = NewDisposeScope();
+        var A = -A_logs.@float().exp();
+        var D = Ds.@float();
+        var deltaBias = dt_projs_bias.@float().view(K * _dInner);
+        if (Config.Scan == ScanImplementation.Fused && Config.FusedScan) {
+            // The projections act on each pixel, so they commute with the scan orders: computed once in pixel
+            // order, (dt_rank + 2N, d_inner) @ (d_inner, L) per direction k, broadcast over the batch.
+            long batch = image.shape[0], L = image.shape[2] * image.shape[3];
+            var xDbl = x_proj_weight.matmul(image.reshape(batch, 1, _dInner, L));   // (batch, 4, dt_rank + 2N, L)
+            var delta = dt_projs_weight.matmul(xDbl.narrow(2, 0, _dtRank));         // (batch, 4, d_inner, L)
+            var B = xDbl.narrow(2, _dtRank, _dState);                                 // (batch, 4, N, L)
+            var C = xDbl.narrow(2, _dtRank + _dState, _dState);
+            return ops.cross_selective_scan(image, delta, A, B, C, D, deltaBias, delta_softplus: true,
+                                            channel_first: ChannelFirst).MoveToOuterDisposeScope();
+        }
+        return ComposedCrossSelectiveScan(image, A, D, deltaBias).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The scan core as separate ops (upstream's structure): cross scan, projections of the four scan-ordered
+    /// copies, ONE selective scan over 4 d_inner channels with groups = 4, cross merge.
+    /// </summary>
+    private Tensor ComposedCrossSelectiveScan(Tensor image, Tensor A, Tensor D, Tensor deltaBias)
+    {
         bool fused = Config.Scan == ScanImplementation.Fused;
         long batch = image.shape[0], height = image.shape[2], width = image.shape[3], L = height * width;
 
@@ -156,16 +188,12 @@ public sealed class SS2D : nn.Module<Tensor, Tensor>
         var C = xDbl.narrow(2, _dtRank + _dState, _dState).contiguous();
         var delta = dt_projs_weight.matmul(dts).view(batch, K * _dInner, L);      // (batch, 4 d_inner, L)
         var u = xs.view(batch, K * _dInner, L);
-        var A = -A_logs.@float().exp();
-        var D = Ds.@float();
-        var deltaBias = dt_projs_bias.@float().view(K * _dInner);
 
         var ys = fused
             ? ops.selective_scan(u, delta, A, B, C, D, null, deltaBias, delta_softplus: true)
             : reference.selective_scan(u, delta, A, B, C, D, null, deltaBias, delta_softplus: true);
         var scans = ys.view(batch, K, _dInner, height, width);
-        var merged = fused ? ops.cross_merge(scans, ChannelFirst) : reference.cross_merge(scans, ChannelFirst);
-        return merged.MoveToOuterDisposeScope();
+        return fused ? ops.cross_merge(scans, ChannelFirst) : reference.cross_merge(scans, ChannelFirst);
     }
 
     // Upstream's forward_type: "v0", or a v2-family name with the suffixes "_oact", "_noz", "_nozact"
