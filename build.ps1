@@ -6,9 +6,11 @@
 #   test      build + native tests (ctest) + managed tests (dotnet test)
 #   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
 #   bindings  regenerate bindings/generated with SWIG
+#   demo      Release build of the `ssmbridge` command, then train + evaluate vim_demo on Fashion-MNIST
+#             (extra arguments go to `ssmbridge train`; on Windows pass the IDX folder with --dataset)
 # Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF), SSMB_SANITIZE (OFF), SSMB_JOBS.
 param(
-    [Parameter(Position = 0)][ValidateSet('deps', 'native', 'build', 'test', 'bench', 'bindings')]
+    [Parameter(Position = 0)][ValidateSet('deps', 'native', 'build', 'test', 'bench', 'bindings', 'demo')]
     [string]$Verb = 'build',
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
@@ -78,6 +80,9 @@ function Test {
     Log 'managed tests (dotnet test)'
     Invoke 'dotnet' @('test', (Join-Path $Root 'tests/SsmBridge.Tests/SsmBridge.Tests.csproj'), '-c', $Config,
                       '--no-build', '--logger', 'console;verbosity=normal')
+    Log 'ssmbridge command tests (dotnet test)'
+    Invoke 'dotnet' @('test', (Join-Path $Root 'tests/SsmBridge.Cli.Tests/SsmBridge.Cli.Tests.csproj'), '-c', $Config,
+                      '--no-build', '--logger', 'console;verbosity=normal')
 }
 
 function Bench {
@@ -85,6 +90,30 @@ function Bench {
     Log 'benchmarks'
     Invoke 'dotnet' (@('run', '--project', (Join-Path $Root 'bench/SsmBridge.Bench/SsmBridge.Bench.csproj'),
                        '-c', 'Release', '--no-build', '--') + $Rest)
+}
+
+# The main job: trains vim_demo (or --model X) on Fashion-MNIST and evaluates it; the last line printed is
+# `test accuracy: NN.N% (vim_demo, 10000 test images, <seconds> s)`. Output in build/demo/<model>/.
+function Demo {
+    Native
+    Log 'dotnet build ssmbridge (Release)'
+    Invoke 'dotnet' @('build', (Join-Path $Root 'managed/SsmBridge.Cli/SsmBridge.Cli.csproj'), '-c', 'Release',
+                      "-p:SsmbNativeLibDir=$(NativeLibDir)", '-nologo', '-v', 'quiet')
+    $model = 'vim_demo'
+    $dataset = 'fashion-mnist'
+    $minutes = '7'   # two epochs of 1875 steps, cut to fit 7 minutes of training on a slower machine
+    $pass = [System.Collections.Generic.List[string]]::new()
+    for ($i = 0; $i -lt $Rest.Count; $i++) {
+        if ($Rest[$i] -in @('--model', '-m') -and $i + 1 -lt $Rest.Count) { $model = $Rest[++$i] }
+        elseif ($Rest[$i] -in @('--dataset', '-d') -and $i + 1 -lt $Rest.Count) { $dataset = $Rest[++$i] }
+        elseif ($Rest[$i] -eq '--time-limit' -and $i + 1 -lt $Rest.Count) { $minutes = $Rest[++$i] }
+        else { $pass.Add($Rest[$i]) }
+    }
+    $exe = Join-Path $Root 'managed/SsmBridge.Cli/bin/Release/net10.0/ssmbridge'
+    if ($IsWindows) { $exe += '.exe' }
+    $out = Join-Path $Root "build/demo/$model"
+    Log "ssmbridge train --model $model --dataset $dataset --time-limit $minutes --out $out $($pass -join ' ')"
+    Invoke $exe (@('train', '--model', $model, '--dataset', $dataset, '--time-limit', $minutes, '--out', $out) + $pass)
 }
 
 function Bindings {
@@ -101,4 +130,5 @@ switch ($Verb) {
     'test' { Test }
     'bench' { Bench }
     'bindings' { Bindings }
+    'demo' { Demo }
 }

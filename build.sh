@@ -6,6 +6,8 @@
 #   test      build + native tests (ctest) + managed tests (dotnet test)   <- the README's test command
 #   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
 #   bindings  regenerate bindings/generated with SWIG
+#   demo      Release build of the `ssmbridge` command, then train + evaluate vim_demo on Fashion-MNIST
+#             (extra arguments go to `ssmbridge train`, e.g. --model vmamba_demo --epochs 1)
 # Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF, default AUTO), SSMB_SANITIZE (OFF),
 #              SSMB_JOBS (parallel build jobs, default: number of cores).
 set -euo pipefail
@@ -40,9 +42,26 @@ deps() {
   else
     echo "deps: no apt-get or brew; install cmake, a C++17 compiler, swig and GoogleTest by hand" >&2
   fi
+  fashion_mnist
   if ! command -v dotnet >/dev/null 2>&1; then
     echo "deps: the .NET SDK 10 is required (https://dot.net); it is not in Debian's archive" >&2
     exit 1
+  fi
+}
+
+# Fashion-MNIST for `./build.sh demo` (Debian/Ubuntu package dataset-fashion-mnist, 30 MB): optional, so a
+# distribution without the package still gets the build tools.
+fashion_mnist() {
+  command -v apt-get >/dev/null 2>&1 || return 0
+  if dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
+    log "Fashion-MNIST present (/usr/share/datasets/fashion-mnist)"
+    return 0
+  fi
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing dataset-fashion-mnist"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends dataset-fashion-mnist; }; then
+    echo "deps: dataset-fashion-mnist is not available here; put the four Fashion-MNIST IDX files in a folder and" \
+         "pass it with --dataset (the demo needs them)" >&2
   fi
 }
 
@@ -67,12 +86,37 @@ test_all() {
   log "managed tests (dotnet test)"
   dotnet test "$ROOT/tests/SsmBridge.Tests/SsmBridge.Tests.csproj" -c "$CONFIG" --no-build \
     --logger "console;verbosity=normal"
+  log "ssmbridge command tests (dotnet test)"
+  dotnet test "$ROOT/tests/SsmBridge.Cli.Tests/SsmBridge.Cli.Tests.csproj" -c "$CONFIG" --no-build \
+    --logger "console;verbosity=normal"
 }
 
 bench() {
   build
   log "benchmarks"
   dotnet run --project "$ROOT/bench/SsmBridge.Bench/SsmBridge.Bench.csproj" -c Release --no-build -- "$@"
+}
+
+# The main job: trains vim_demo on Fashion-MNIST on the CPU and evaluates it; the last line printed is
+# `test accuracy: NN.N% (vim_demo, 10000 test images, <seconds> s)`. Output in build/demo/<model>/.
+demo() {
+  native
+  log "dotnet build ssmbridge (Release)"
+  dotnet build "$ROOT/managed/SsmBridge.Cli/SsmBridge.Cli.csproj" -c Release -p:SsmbNativeLibDir="$NATIVE_DIR/lib/" \
+    -nologo -v quiet
+  # Two epochs of 1875 steps, cut to fit 7 minutes of training on a slower machine.
+  local model="vim_demo" dataset="fashion-mnist" minutes="7" rest=()
+  while (($#)); do
+    case "$1" in
+      --model|-m) model="$2"; shift 2 ;;
+      --dataset|-d) dataset="$2"; shift 2 ;;
+      --time-limit) minutes="$2"; shift 2 ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  log "ssmbridge train --model $model --dataset $dataset --time-limit $minutes --out build/demo/$model ${rest[*]:-}"
+  "$ROOT/managed/SsmBridge.Cli/bin/Release/net10.0/ssmbridge" train --model "$model" --dataset "$dataset" \
+    --time-limit "$minutes" --out "$ROOT/build/demo/$model" ${rest[@]+"${rest[@]}"}
 }
 
 bindings() {
@@ -90,5 +134,6 @@ case "$verb" in
   test) test_all ;;
   bench) bench "$@" ;;
   bindings) bindings ;;
-  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings}" >&2; exit 2 ;;
+  demo) demo "$@" ;;
+  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings|demo}" >&2; exit 2 ;;
 esac
