@@ -12,9 +12,13 @@ namespace SsmBridge.Bench;
 /// </summary>
 public sealed class ScanConfig : ManualConfig
 {
+    /// <summary>In-process, with room for the reference's forward+backward at the large shapes (tens of seconds per call).</summary>
+    public static readonly BenchmarkDotNet.Toolchains.IToolchain InProcess =
+        new BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain(TimeSpan.FromMinutes(20), logOutput: true);
+
     public ScanConfig()
     {
-        AddJob(Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+        AddJob(Job.Default.WithToolchain(ScanConfig.InProcess)
                           .WithWarmupCount(2).WithIterationCount(7).WithLaunchCount(1).WithUnrollFactor(1)
                           .WithInvocationCount(1));
         AddColumn(new ElementRateColumn());
@@ -26,7 +30,7 @@ public sealed class ScanConfig : ManualConfig
 public sealed class ModelConfig : ManualConfig
 {
     public ModelConfig() =>
-        AddJob(Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+        AddJob(Job.Default.WithToolchain(ScanConfig.InProcess)
                           .WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).WithUnrollFactor(1)
                           .WithInvocationCount(1));
 }
