@@ -46,7 +46,9 @@ public class S4DKernelTests
         var expected = reference.s4d_kernel(refLeaves[0], refLeaves[1], refLeaves[2], refLeaves[3], refLeaves[4], L);
         (expected * dK).sum().backward();
         foreach (var (type, valueTol, gradTol) in new[] {
-                     (ScalarType.Float64, 1e-10, 1e-9),
+                     // At dt ~ 1e-9 the float64 gradients are themselves ~dt^2 small and both sides lose a few
+                     // digits to rounding (measured up to 1.5e-9 relative), so the tiny-dt rows get 1e-8.
+                     (ScalarType.Float64, 1e-10, dtMax < 1e-6 ? 1e-8 : 1e-9),
                      (ScalarType.Float32, L <= 256 ? 1e-4 : 1e-3, L <= 256 ? 1e-3 : 5e-3) }) {
             var leaves = Leaves(inputs, type);
             var K = ops.s4d_kernel(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], L);
