@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using SsmBridge.Interop;
+using static TorchSharp.torch;
+
+namespace SsmBridge.Bench;
+
+/// <summary>
+/// `time-scan [reps]`: where the time of the selective scan's forward+backward goes. Per case, alternating
+/// call by call: the fused forward (no grad), forward+backward through TorchSharp autograd
+/// (`sum().backward()`, gradients dropped as a training step's zero_grad(set_to_none) does), and the same
+/// two native kernels called directly, once on buffers allocated before the loop and once on buffers
+/// allocated fresh per call (what the autograd function does). Reports the median wall time, CPU time and
+/// minor page faults per call: the difference between the last two kernel rows is the price of fresh
+/// memory alone.
+/// </summary>
+public static class ScanTiming
+{
+    public static int Run(int reps)
+    {
+        Kernels.SyncThreads();
+        Console.WriteLine($"threads {get_num_threads()}, {reps} alternating calls each; medians");
+        Console.WriteLine("| case | what | wall ms | CPU ms | minor faults | G elem/s | rate / fwd |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var c in ScanCase.Standard()) {
+            using var plain = new ScanInputs(c, requiresGrad: false);
+            using var grads = new ScanInputs(c, requiresGrad: true);
+            using var preallocated = new KernelBuffers(c);
+            var rows = new (string Name, Action Run)[] {
+                ("fused fwd", () => { using var _ = no_grad(); plain.Run(ops.selective_scan).Dispose(); }),
+                ("fused fwd+bwd, autograd", () => grads.RunWithBackward(ops.selective_scan)),
+                ("kernels fwd+bwd, preallocated", () => preallocated.ForwardBackward(plain)),
+                ("kernels fwd+bwd, fresh buffers", () => { using var fresh = new KernelBuffers(c); fresh.ForwardBackward(plain); }),
+            };
+            var samples = rows.Select(_ => new List<(double Wall, double Cpu, long Faults)>()).ToArray();
+            for (int rep = -2; rep < reps; rep++) {  // two warm-up rounds
+                for (int i = 0; i < rows.Length; i++) {
+                    var process = Process.GetCurrentProcess();
+                    var cpu0 = process.TotalProcessorTime;
+                    var faults0 = MinorFaults();
+                    var clock = Stopwatch.StartNew();
+                    rows[i].Run();
+                    clock.Stop();
+                    var faults = MinorFaults() - faults0;
+                    process.Refresh();
+                    if (rep >= 0)
+                        samples[i].Add((clock.Elapsed.TotalMilliseconds, (process.TotalProcessorTime - cpu0).TotalMilliseconds, faults));
+                }
+            }
+            var forwardMs = Median(samples[0].Select(s => s.Wall));
+            for (int i = 0; i < rows.Length; i++) {
+                var wall = Median(samples[i].Select(s => s.Wall));
+                Console.WriteLine($"| {c} | {rows[i].Name} | {wall:F2} | {Median(samples[i].Select(s => s.Cpu)):F2} | " +
+                                  $"{Median(samples[i].Select(s => (double)s.Faults)):F0} | {c.Elements / wall / 1e6:F2} | {forwardMs / wall:F2} |");
+            }
+        }
+        return 0;
+    }
+
+    // Field 10 of /proc/self/stat: minor page faults of the process so far (0 where /proc is missing).
+    private static long MinorFaults()
+    {
+        if (!File.Exists("/proc/self/stat")) return 0;
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7]);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>Everything the two kernels write: output, chunk states, last state, gradients, workspace.</summary>
+    private sealed class KernelBuffers : IDisposable
+    {
+        private readonly ScanCase _c;
+        private readonly Tensor _out, _chunkStates, _lastState, _dout, _workspace;
+        private readonly Tensor[] _grads;
+
+        public KernelBuffers(ScanCase c)
+        {
+            _c = c;
+            var chunks = (c.L + Native.SelectiveScanChunkSize() - 1) / Native.SelectiveScanChunkSize();
+            _out = empty(c.Batch, c.Dim, c.L);
+            _chunkStates = empty(c.Batch, c.Dim, chunks, c.N);
+            _lastState = empty(c.Batch, c.Dim, c.N);
+            _dout = ones(c.Batch, c.Dim, c.L);
+            Native.SelectiveScanBackwardWorkspaceSize(Dtype.Float32, Dtype.Float32, c.Batch, c.Dim, c.L, c.N, 1, 1, 1, out var bytes);
+            _workspace = empty(Math.Max(1, bytes / sizeof(float)));
+            _grads = new[] {
+                empty(c.Batch, c.Dim, c.L), empty(c.Batch, c.Dim, c.L), empty(c.Dim, c.N), empty(c.Batch, 1, c.N, c.L),
+                empty(c.Batch, 1, c.N, c.L), empty(c.Dim), empty(c.Batch, c.Dim, c.L), empty(c.Dim),
+            };
+        }
+
+        public void ForwardBackward(ScanInputs x)
+        {
+            var (b, d, l, n) = (_c.Batch, _c.Dim, _c.L, _c.N);
+            var p = x.All.Select(Kernels.Pointer).ToArray();
+            var g = _grads.Select(Kernels.Pointer).ToArray();
+            Native.SelectiveScanForward(Dtype.Float32, Dtype.Float32, b, d, l, n, 1, 1, 1, p[0], p[1], p[2], p[3], p[4],
+                p[5], p[6], p[7], 1, 0, Kernels.Pointer(_out), Kernels.Pointer(_chunkStates), Kernels.Pointer(_lastState));
+            Native.SelectiveScanBackward(Dtype.Float32, Dtype.Float32, b, d, l, n, 1, 1, 1, p[0], p[1], p[2], p[3], p[4],
+                p[5], p[6], p[7], 1, 0, Kernels.Pointer(_chunkStates), Kernels.Pointer(_dout), IntPtr.Zero,
+                g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], Kernels.Pointer(_workspace), _workspace.numel() * sizeof(float));
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in _grads.Append(_out).Append(_chunkStates).Append(_lastState).Append(_dout).Append(_workspace))
+                t.Dispose();
+        }
+    }
+}
