@@ -6,6 +6,8 @@
 #   test      build + native tests (ctest) + managed tests (dotnet test)   <- the README's test command
 #   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
 #   bindings  regenerate bindings/generated with SWIG
+#   pack      native + NuGet packages in build/packages: SsmBridge (this machine's libssmbridge plus any
+#             staged in build/runtimes/<rid>/native/), and SsmBridge.Cuda when nvcc exists (build/cuda)
 #   demo      Release build of the `ssmbridge` command, then train + evaluate vim_demo on Fashion-MNIST
 #             (extra arguments go to `ssmbridge train`, e.g. --model vmamba_demo --epochs 1)
 # Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF, default AUTO), SSMB_SANITIZE (OFF),
@@ -119,6 +121,31 @@ demo() {
     --time-limit "$minutes" --out "$ROOT/build/demo/$model" ${rest[@]+"${rest[@]}"}
 }
 
+# NuGet packages (contents: managed/build/SsmBridge.Pack.targets). SsmBridge.Cuda is the same package with
+# the CUDA-enabled linux-x64 library of build/cuda (the CUDA runtime is linked statically into it, so it
+# needs only the NVIDIA driver, and runs the CPU kernels without one). It reuses build/cuda's CMake
+# configuration when there is one (.ci/run makes it); else CUDAHOSTCXX names nvcc's host compiler.
+pack() {
+  native
+  local out="$ROOT/build/packages"
+  rm -f "$out"/SsmBridge.*.nupkg
+  log "dotnet pack SsmBridge ($CONFIG) -> $out"
+  dotnet pack "$ROOT/managed/SsmBridge/SsmBridge.csproj" -c "$CONFIG" -o "$out" -p:SsmbNativeLibDir="$NATIVE_DIR/lib/"
+  if ! command -v nvcc >/dev/null 2>&1; then
+    log "no nvcc: SsmBridge.Cuda not packed"
+    return 0
+  fi
+  local cuda_dir="$ROOT/build/cuda"
+  log "CUDA libssmbridge -> $cuda_dir"
+  [ -f "$cuda_dir/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$cuda_dir" -DCMAKE_BUILD_TYPE=Release -DSSMB_CUDA=ON \
+    -DSSMB_BUILD_TESTS=OFF ${CUDAHOSTCXX:+-DCMAKE_CUDA_HOST_COMPILER="$CUDAHOSTCXX"}
+  cmake --build "$cuda_dir" --parallel "$JOBS" --target ssmbridge
+  log "dotnet pack SsmBridge.Cuda ($CONFIG) -> $out"
+  # --no-build: the assemblies are the ones just packed; only the native library differs.
+  dotnet pack "$ROOT/managed/SsmBridge/SsmBridge.csproj" -c "$CONFIG" -o "$out" --no-build \
+    -p:PackageId=SsmBridge.Cuda -p:SsmbNativeLibDir="$cuda_dir/lib/"
+}
+
 bindings() {
   log "regenerating bindings/generated with SWIG"
   cmake -S "$ROOT/bindings" -B "$ROOT/build/bindings"
@@ -134,6 +161,7 @@ case "$verb" in
   test) test_all ;;
   bench) bench "$@" ;;
   bindings) bindings ;;
+  pack) pack ;;
   demo) demo "$@" ;;
-  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings|demo}" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings|demo|pack}" >&2; exit 2 ;;
 esac
