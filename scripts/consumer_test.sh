@@ -30,39 +30,46 @@ libtorch_version="$(sed -n 's:.*<LibTorchCpuVersion>\(.*\)</LibTorchCpuVersion>.
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp "$ROOT/scripts/consumer/Consumer.csproj" "$ROOT/scripts/consumer/Program.cs" "$work/"
+# The project has a folder of its own: its default **/*.cs glob must not reach the package folders below.
+app="$work/app"
+mkdir -p "$app"
+cp "$ROOT/scripts/consumer/Consumer.csproj" "$ROOT/scripts/consumer/Program.cs" "$app/"
 
-# No stale SsmBridge: packages are restored into a fresh folder inside $work. TorchSharp and libtorch come
-# from the machine's global packages folder as a read-only fallback (this repository's build restored them
-# there), so the 600 MB libtorch package is neither downloaded nor extracted again. The feed is added to the
-# sources of the user's NuGet configuration (no <clear/>), which keep their normal role.
+# No stale SsmBridge: packages are restored into a fresh folder inside $work. Everything else comes from
+# the machine's global packages folder (this repository's build restored TorchSharp and libtorch there), seen
+# through a read-only fallback folder of links that leaves out any SsmBridge package a developer may have
+# restored before, so the 600 MB libtorch package is neither downloaded nor extracted again. The feed is added
+# to the sources of the user's NuGet configuration (no <clear/>), which keep their normal role.
 global_packages="$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: //p')"
-cat > "$work/nuget.config" <<EOF
+mkdir -p "$work/fallback"
+for dir in "$global_packages"/*/; do
+  case "$(basename "$dir")" in ssmbridge | ssmbridge.*) continue ;; esac
+  ln -s "${dir%/}" "$work/fallback/"
+done
+cat > "$app/nuget.config" <<EOF
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
-  <config>
-    <add key="globalPackagesFolder" value="$work/packages" />
-  </config>
   <packageSources>
     <add key="ssmbridge-local" value="$feed" />
   </packageSources>
   <fallbackPackageFolders>
-    <add key="machine" value="$global_packages" />
+    <add key="machine" value="$work/fallback" />
   </fallbackPackageFolders>
 </configuration>
 EOF
 
 echo "==> consumer of $package_id $version ($rid, libtorch-cpu-$rid $libtorch_version) in $work"
-props=(-p:SsmBridgePackageId="$package_id" -p:SsmBridgeVersion="$version"
+# RestorePackagesPath, unlike the config's globalPackagesFolder, also wins over a NUGET_PACKAGES variable.
+props=(-p:RestorePackagesPath="$work/packages" -p:SsmBridgePackageId="$package_id" -p:SsmBridgeVersion="$version"
        -p:LibTorchPackage="libtorch-cpu-$rid" -p:LibTorchVersion="$libtorch_version")
-( cd "$work" && dotnet build Consumer.csproj -c Release -nologo -v minimal "${props[@]}" ) | tee "$work/build.log"
+( cd "$app" && dotnet build Consumer.csproj -c Release -nologo -v minimal "${props[@]}" ) | tee "$work/build.log"
 
 # The restored package must be the one just packed, not one found in the fallback folder.
 id_lower="$(echo "$package_id" | tr '[:upper:]' '[:lower:]')"
 restored="$work/packages/$id_lower/$version"
 cmp -s "$restored/$id_lower.$version.nupkg" "$nupkg" ||
-  fail "$package_id $version was not restored from $feed (is a stale copy in $global_packages/$id_lower?)"
-out="$work/bin/Release/net10.0"
+  fail "$package_id $version in $restored is not $nupkg"
+out="$app/bin/Release/net10.0"
 cmp -s "$out/SsmBridge.dll" "$restored/lib/net10.0/SsmBridge.dll" || fail "SsmBridge.dll in $out is not the packed one"
 [ -f "$out/SsmBridge.Interop.dll" ] || fail "SsmBridge.Interop.dll missing from $out: not in the package"
 [ -f "$out/runtimes/$rid/native/$native" ] || fail "runtimes/$rid/native/$native missing from $out: not in the package"
