@@ -84,4 +84,6 @@ if [ "$rid" = linux-x64 ]; then
 fi
 
 echo "==> run"
-dotnet "$out/Consumer.dll"
+expect=()
+case "$package_id" in *.Cuda) expect=(--expect-cuda) ;; esac
+dotnet "$out/Consumer.dll" ${expect[@]+"${expect[@]}"}

@@ -6,6 +6,13 @@ using static TorchSharp.torch;
 
 Console.WriteLine($"SsmBridge {typeof(ops).Assembly.GetName().Version}, libssmbridge {Runtime.NativeVersion}, " +
                   $"CPU path {Runtime.CpuIsa}, CUDA {(Runtime.HasCuda ? "built in" : "not built")}");
+// The script says which library the package should carry: SsmBridge.Cuda's has the CUDA kernels.
+bool expectCuda = args.Contains("--expect-cuda");
+if (Runtime.HasCuda != expectCuda)
+{
+    Console.WriteLine($"consumer test: libssmbridge {(Runtime.HasCuda ? "has" : "lacks")} the CUDA kernels, expected the opposite");
+    return 1;
+}
 
 // Selective B and C in two groups, D, z, delta_bias and softplus: every input has a gradient.
 // float64, so the fused kernel and the reference agree to rounding.
