@@ -76,8 +76,12 @@ cmp -s "$out/SsmBridge.dll" "$restored/lib/net10.0/SsmBridge.dll" || fail "SsmBr
 
 # On a libstdc++ without GLIBCXX_3.4.32 the package's buildTransitive targets must have patched TorchSharp.
 if [ "$rid" = linux-x64 ]; then
-  libstdcxx="$(ldconfig -p | sed -n 's/^\s*libstdc++\.so\.6 (libc6,x86-64) => //p' | head -n 1)"
-  if ! grep -qa 'GLIBCXX_3\.4\.32' "${libstdcxx:-/usr/lib/x86_64-linux-gnu/libstdc++.so.6}"; then
+  # The library the compat targets look at first; else ldconfig's cache (in /sbin, off a user's PATH).
+  libstdcxx=/usr/lib/x86_64-linux-gnu/libstdc++.so.6
+  [ -f "$libstdcxx" ] || libstdcxx="$( { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; } |
+    sed -n 's/^\s*libstdc++\.so\.6 (libc6,x86-64) => //p' | head -n 1)"
+  [ -n "$libstdcxx" ] || fail "no libstdc++.so.6 found"
+  if ! grep -qa 'GLIBCXX_3\.4\.32' "$libstdcxx"; then
     grep -q 'libLibTorchSharp.so with that requirement made weak' "$work/build.log" ||
       fail "the system libstdc++ lacks GLIBCXX_3.4.32 and the package's buildTransitive step did not run"
   fi
