@@ -6,11 +6,14 @@
 #   test      build + native tests (ctest) + managed tests (dotnet test)
 #   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
 #   bindings  regenerate bindings/generated with SWIG
+#   pack      native + NuGet packages in build/packages: SsmBridge (this machine's libssmbridge plus any
+#             staged in build/runtimes/<rid>/native/), and SsmBridge.Cuda when nvcc exists (build/cuda) or
+#             SSMB_CUDA_LIB_DIR names a CUDA-built libssmbridge
 #   demo      Release build of the `ssmbridge` command, then train + evaluate vim_demo on Fashion-MNIST
 #             (extra arguments go to `ssmbridge train`; on Windows pass the IDX folder with --dataset)
-# Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF), SSMB_SANITIZE (OFF), SSMB_JOBS.
+# Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF), SSMB_SANITIZE (OFF), SSMB_JOBS, SSMB_CUDA_LIB_DIR (pack).
 param(
-    [Parameter(Position = 0)][ValidateSet('deps', 'native', 'build', 'test', 'bench', 'bindings', 'demo')]
+    [Parameter(Position = 0)][ValidateSet('deps', 'native', 'build', 'test', 'bench', 'bindings', 'demo', 'pack')]
     [string]$Verb = 'build',
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
@@ -116,6 +119,34 @@ function Demo {
     Invoke $exe (@('train', '--model', $model, '--dataset', $dataset, '--time-limit', $minutes, '--out', $out) + $pass)
 }
 
+# NuGet packages (contents: managed/build/SsmBridge.Pack.targets); SsmBridge.Cuda as pack() in build.sh says.
+function Pack {
+    Native
+    $out = Join-Path $Root 'build/packages'
+    Remove-Item (Join-Path $out 'SsmBridge.*.nupkg') -ErrorAction SilentlyContinue
+    $project = Join-Path $Root 'managed/SsmBridge/SsmBridge.csproj'
+    Log "dotnet pack SsmBridge ($Config) -> $out"
+    Invoke 'dotnet' @('pack', $project, '-c', $Config, '-o', $out, "-p:SsmbNativeLibDir=$(NativeLibDir)")
+    $cudaLib = $env:SSMB_CUDA_LIB_DIR
+    if (-not $cudaLib -and (Test-Command 'nvcc')) {
+        $cudaDir = Join-Path $Root 'build/cuda'
+        Log "CUDA libssmbridge -> $cudaDir"
+        if (-not (Test-Path (Join-Path $cudaDir 'CMakeCache.txt'))) {
+            $configure = @('-S', $Root, '-B', $cudaDir, '-DCMAKE_BUILD_TYPE=Release', '-DSSMB_CUDA=ON', '-DSSMB_BUILD_TESTS=OFF')
+            if ($env:CUDAHOSTCXX) { $configure += "-DCMAKE_CUDA_HOST_COMPILER=$($env:CUDAHOSTCXX)" }
+            Invoke 'cmake' $configure
+        }
+        Invoke 'cmake' @('--build', $cudaDir, '--config', 'Release', '--parallel', "$Jobs", '--target', 'ssmbridge')
+        $cudaLib = Join-Path $cudaDir 'lib/Release'
+        if (-not (Test-Path $cudaLib)) { $cudaLib = Join-Path $cudaDir 'lib' }
+    }
+    if (-not $cudaLib) { Log 'no nvcc and no SSMB_CUDA_LIB_DIR: SsmBridge.Cuda not packed'; return }
+    Log "dotnet pack SsmBridge.Cuda ($Config, $cudaLib) -> $out"
+    # --no-build: the assemblies are the ones just packed; only the native library differs.
+    Invoke 'dotnet' @('pack', $project, '-c', $Config, '-o', $out, '--no-build', '-p:PackageId=SsmBridge.Cuda',
+                      "-p:SsmbNativeLibDir=$($cudaLib.TrimEnd([char[]]'/\'))/")
+}
+
 function Bindings {
     Log 'regenerating bindings/generated with SWIG'
     $dir = Join-Path $Root 'build/bindings'
@@ -131,4 +162,5 @@ switch ($Verb) {
     'bench' { Bench }
     'bindings' { Bindings }
     'demo' { Demo }
+    'pack' { Pack }
 }

@@ -6,10 +6,13 @@
 #   test      build + native tests (ctest) + managed tests (dotnet test)   <- the README's test command
 #   bench     build + run the BenchmarkDotNet suites (extra arguments go to BenchmarkDotNet)
 #   bindings  regenerate bindings/generated with SWIG
+#   pack      native + NuGet packages in build/packages: SsmBridge (this machine's libssmbridge plus any
+#             staged in build/runtimes/<rid>/native/), and SsmBridge.Cuda when nvcc exists (build/cuda) or
+#             SSMB_CUDA_LIB_DIR names a CUDA-built libssmbridge
 #   demo      Release build of the `ssmbridge` command, then train + evaluate vim_demo on Fashion-MNIST
 #             (extra arguments go to `ssmbridge train`, e.g. --model vmamba_demo --epochs 1)
 # Environment: SSMB_CONFIG (Release), SSMB_CUDA (AUTO|ON|OFF, default AUTO), SSMB_SANITIZE (OFF),
-#              SSMB_JOBS (parallel build jobs, default: number of cores).
+#              SSMB_JOBS (parallel build jobs, default: number of cores), SSMB_CUDA_LIB_DIR (pack).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
@@ -119,6 +122,35 @@ demo() {
     --time-limit "$minutes" --out "$ROOT/build/demo/$model" ${rest[@]+"${rest[@]}"}
 }
 
+# NuGet packages (contents: managed/build/SsmBridge.Pack.targets). SsmBridge.Cuda is the same package with a
+# CUDA-enabled linux-x64 library (the CUDA runtime is linked statically into it, so it needs only the NVIDIA
+# driver, and runs the CPU kernels without one): the one in $SSMB_CUDA_LIB_DIR when set (CI downloads it
+# there), else build/cuda's when nvcc exists, reusing its CMake configuration when there is one (.ci/run
+# makes it; otherwise CUDAHOSTCXX names nvcc's host compiler).
+pack() {
+  native
+  local out="$ROOT/build/packages" project="$ROOT/managed/SsmBridge/SsmBridge.csproj"
+  rm -f "$out"/SsmBridge.*.nupkg
+  log "dotnet pack SsmBridge ($CONFIG) -> $out"
+  dotnet pack "$project" -c "$CONFIG" -o "$out" -p:SsmbNativeLibDir="$NATIVE_DIR/lib/"
+  local cuda_lib="${SSMB_CUDA_LIB_DIR:-}"
+  if [ -z "$cuda_lib" ] && command -v nvcc >/dev/null 2>&1; then
+    local cuda_dir="$ROOT/build/cuda"
+    log "CUDA libssmbridge -> $cuda_dir"
+    [ -f "$cuda_dir/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$cuda_dir" -DCMAKE_BUILD_TYPE=Release -DSSMB_CUDA=ON \
+      -DSSMB_BUILD_TESTS=OFF ${CUDAHOSTCXX:+-DCMAKE_CUDA_HOST_COMPILER="$CUDAHOSTCXX"}
+    cmake --build "$cuda_dir" --parallel "$JOBS" --target ssmbridge
+    cuda_lib="$cuda_dir/lib"
+  fi
+  if [ -z "$cuda_lib" ]; then
+    log "no nvcc and no SSMB_CUDA_LIB_DIR: SsmBridge.Cuda not packed"
+    return 0
+  fi
+  log "dotnet pack SsmBridge.Cuda ($CONFIG, $cuda_lib) -> $out"
+  # --no-build: the assemblies are the ones just packed; only the native library differs.
+  dotnet pack "$project" -c "$CONFIG" -o "$out" --no-build -p:PackageId=SsmBridge.Cuda -p:SsmbNativeLibDir="${cuda_lib%/}/"
+}
+
 bindings() {
   log "regenerating bindings/generated with SWIG"
   cmake -S "$ROOT/bindings" -B "$ROOT/build/bindings"
@@ -134,6 +166,7 @@ case "$verb" in
   test) test_all ;;
   bench) bench "$@" ;;
   bindings) bindings ;;
+  pack) pack ;;
   demo) demo "$@" ;;
-  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings|demo}" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh {deps|native|build|test|bench|bindings|demo|pack}" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@ namespace SsmBridge.Interop;
 /// <summary>A native call that failed for a reason other than a bad argument.</summary>
 public sealed class NativeException : Exception
 {
+    /// <summary>Wraps a failed status and the native library's message for it.</summary>
     public NativeException(Status status, string message) : base(message) => Status = status;
 
     /// <summary>The status the native call returned.</summary>

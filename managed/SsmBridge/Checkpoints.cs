@@ -10,8 +10,10 @@ namespace SsmBridge;
 public sealed record LoadReport(IReadOnlyList<string> Loaded, IReadOnlyList<string> MissingKeys,
                                 IReadOnlyList<string> UnexpectedKeys, IReadOnlyList<string> Resized)
 {
+    /// <summary>True when every key of the model was loaded and the checkpoint had no keys left over.</summary>
     public bool IsComplete => MissingKeys.Count == 0 && UnexpectedKeys.Count == 0;
 
+    /// <summary>One line: the counts, then the missing, unexpected and resized keys.</summary>
     public override string ToString() =>
         $"loaded {Loaded.Count} tensors; missing keys: [{string.Join(", ", MissingKeys)}]; " +
         $"unexpected keys: [{string.Join(", ", UnexpectedKeys)}]" +

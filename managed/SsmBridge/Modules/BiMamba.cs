@@ -30,6 +30,7 @@ public sealed class BiMamba : nn.Module<Tensor, Tensor>
     private readonly bool _divideOut;
     private readonly ScanImplementation _scan;
 
+    /// <summary>Builds the mixer for d_model channels; <paramref name="if_divide_out"/> halves the summed directions before out_proj (Vim's default).</summary>
     public BiMamba(long d_model, MambaConfig? config = null, bool if_divide_out = true) : base(nameof(BiMamba))
     {
         var c = config ?? new MambaConfig();
@@ -63,6 +64,7 @@ public sealed class BiMamba : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>hidden: (batch, L, d_model) -> (batch, L, d_model), both scan directions summed.</summary>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();

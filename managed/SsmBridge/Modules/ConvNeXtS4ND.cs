@@ -20,6 +20,7 @@ public sealed class ConvNeXtS4ND : nn.Module<Tensor, Tensor>, IS4NDModel
     private readonly ModuleList<ConvNeXtS4NDStage> stages;
     private readonly ConvNeXtS4NDHead head;
 
+    /// <summary>Builds the backbone and head; <c>models.convnext_s4nd_tiny</c> passes the published configuration.</summary>
     public ConvNeXtS4ND(long num_classes, long in_chans, long img_size, long[] depths, long[] dims, double drop_path_rate,
                         long patch_size = 4, long stem_channels = 32, long stem_l_max = 16, double ls_init_value = 1e-6)
         : base(nameof(ConvNeXtS4ND))
@@ -47,6 +48,7 @@ public sealed class ConvNeXtS4ND : nn.Module<Tensor, Tensor>, IS4NDModel
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public void set_rate(double rate) => S4NDLayers.SetRate(this, rate);
 
     /// <summary>x: (batch, in_chans, height, width) -> logits (batch, num_classes).</summary>
@@ -65,6 +67,7 @@ public sealed class ConvNeXtS4NDStem : nn.Module<Tensor, Tensor>
     private readonly S4ND stem;
     private readonly Sequential post_stem;
 
+    /// <summary>A full S4ND convolution from in_chans to stem_channels (options in layer), then pooling by patch_size and the post-stem to out_chs channels.</summary>
     public ConvNeXtS4NDStem(long in_chans, long out_chs, long patch_size, long stem_channels, S4NDConfig layer) : base(nameof(ConvNeXtS4NDStem))
     {
         stem = new S4ND(in_chans, layer with { OutChannels = stem_channels });
@@ -73,6 +76,7 @@ public sealed class ConvNeXtS4NDStem : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, in_chans, height, width) -> (batch, out_chs, height / patch_size, width / patch_size).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -87,6 +91,7 @@ public sealed class S4DownSample : nn.Module<Tensor, Tensor>
     private readonly AvgPool2d avgpool;
     private readonly TransposedLinear fc;
 
+    /// <summary>Maps in_ch channels to out_ch at 1 / stride of the resolution.</summary>
     public S4DownSample(long in_ch, long out_ch, long stride, S4NDConfig layer) : base(nameof(S4DownSample))
     {
         s4conv = new S4ND(in_ch, layer);
@@ -95,6 +100,7 @@ public sealed class S4DownSample : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, in_ch, height, width) -> (batch, out_ch, height / stride, width / stride).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -114,6 +120,7 @@ public sealed class ConvNeXtS4NDBlock : nn.Module<Tensor, Tensor>
     private readonly Parameter? gamma;
     private readonly DropPath drop_path;
 
+    /// <summary>A block of dim channels with stochastic depth drop_path and layer-scale init ls_init_value (no gamma when 0).</summary>
     public ConvNeXtS4NDBlock(long dim, double drop_path, double ls_init_value, S4NDConfig layer) : base(nameof(ConvNeXtS4NDBlock))
     {
         conv_dw = new S4ND(dim, layer);
@@ -124,6 +131,7 @@ public sealed class ConvNeXtS4NDBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, dim, height, width) -> the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -140,6 +148,7 @@ public sealed class ConvNeXtS4NDStage : nn.Module<Tensor, Tensor>
     private readonly S4DownSample? downsample;
     private readonly ModuleList<ConvNeXtS4NDBlock> blocks;
 
+    /// <summary>A stage from in_chs to out_chs channels, downsampling by stride, with one block per entry of dp_rates.</summary>
     public ConvNeXtS4NDStage(long in_chs, long out_chs, long img_size, long stride, double[] dp_rates, double ls_init_value, S4NDConfig layer)
         : base(nameof(ConvNeXtS4NDStage))
     {
@@ -153,6 +162,7 @@ public sealed class ConvNeXtS4NDStage : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, in_chs, height, width) -> (batch, out_chs, height / stride, width / stride).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -168,6 +178,7 @@ public sealed class ConvNeXtS4NDHead : nn.Module<Tensor, Tensor>
     private readonly LayerNorm2d norm;
     private readonly Linear fc;
 
+    /// <summary>The head for dim input channels and num_classes outputs.</summary>
     public ConvNeXtS4NDHead(long dim, long num_classes) : base(nameof(ConvNeXtS4NDHead))
     {
         norm = new LayerNorm2d(dim, 1e-6);
@@ -175,6 +186,7 @@ public sealed class ConvNeXtS4NDHead : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, dim, height, width) -> logits (batch, num_classes).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

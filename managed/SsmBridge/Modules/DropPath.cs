@@ -8,14 +8,17 @@ namespace SsmBridge.Modules;
 /// </summary>
 public sealed class DropPath : nn.Module<Tensor, Tensor>
 {
+    /// <summary>The probability of dropping a sample's branch.</summary>
     public double P { get; }
 
+    /// <summary>Stochastic depth with drop probability p in [0, 1).</summary>
     public DropPath(double p) : base(nameof(DropPath))
     {
         if (p < 0 || p >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "p: expected 0 <= p < 1");
         P = p;
     }
 
+    /// <summary>x: (batch, ...) -> the same shape, whole samples zeroed in training.</summary>
     public override Tensor forward(Tensor x)
     {
         if (!training || P == 0) return x.alias();

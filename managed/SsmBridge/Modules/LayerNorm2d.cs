@@ -16,6 +16,7 @@ public sealed class LayerNorm2d : nn.Module<Tensor, Tensor>
     private readonly long[] _shape;
     private readonly double _eps;
 
+    /// <summary>A LayerNorm over channels with epsilon eps.</summary>
     public LayerNorm2d(long channels, double eps = 1e-5) : base(nameof(LayerNorm2d))
     {
         if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels: expected >= 1");
@@ -26,6 +27,7 @@ public sealed class LayerNorm2d : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, channels, height, width) -> the same shape, normalized over channels.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -14,6 +14,7 @@ public sealed class Linear2d : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly Parameter? bias;
 
+    /// <summary>A channel map from inFeatures to outFeatures, with a bias when hasBias.</summary>
     public Linear2d(long inFeatures, long outFeatures, bool hasBias = true) : base(nameof(Linear2d))
     {
         if (inFeatures < 1) throw new ArgumentOutOfRangeException(nameof(inFeatures), inFeatures, "inFeatures: expected >= 1");
@@ -28,6 +29,7 @@ public sealed class Linear2d : nn.Module<Tensor, Tensor>
     internal Parameter Weight => weight;
     internal Parameter? Bias => bias;
 
+    /// <summary>x: (batch, inFeatures, height, width) -> (batch, outFeatures, height, width).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

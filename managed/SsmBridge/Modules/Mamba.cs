@@ -22,6 +22,7 @@ public sealed class Mamba : nn.Module<Tensor, Tensor>
     private readonly long _dInner, _dtRank, _dState;
     private readonly ScanImplementation _scan;
 
+    /// <summary>A mixer for d_model channels; the config's defaults are Mamba-1's.</summary>
     public Mamba(long d_model, MambaConfig? config = null) : base(nameof(Mamba))
     {
         var c = config ?? new MambaConfig();
@@ -42,6 +43,7 @@ public sealed class Mamba : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>hidden: (batch, L, d_model) -> (batch, L, d_model).</summary>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();

@@ -34,17 +34,27 @@ internal static class MambaInit
 /// <summary>The shared hyper-parameters of a Mamba mixer (Mamba-1 defaults).</summary>
 public sealed record MambaConfig
 {
+    /// <summary>State size N of the selective scan.</summary>
     public long DState { get; init; } = 16;
+    /// <summary>Kernel size of the depthwise causal convolution.</summary>
     public long DConv { get; init; } = 4;
+    /// <summary>d_inner = Expand * d_model.</summary>
     public long Expand { get; init; } = 2;
     /// <summary>0 means "auto": ceil(d_model / 16).</summary>
     public long DtRank { get; init; }
+    /// <summary>Smallest initial step size (dt_proj's bias gives a log-uniform dt in [DtMin, DtMax]).</summary>
     public double DtMin { get; init; } = 0.001;
+    /// <summary>Largest initial step size.</summary>
     public double DtMax { get; init; } = 0.1;
+    /// <summary>Lower clamp of the initial dt.</summary>
     public double DtInitFloor { get; init; } = 1e-4;
+    /// <summary>Scale of dt_proj's initial weight (DtScale / sqrt(dt_rank) sets its spread).</summary>
     public double DtScale { get; init; } = 1.0;
+    /// <summary>Bias of the depthwise convolution.</summary>
     public bool ConvBias { get; init; } = true;
+    /// <summary>Bias of in_proj and out_proj.</summary>
     public bool Bias { get; init; }
+    /// <summary>Which selective scan runs: the fused native kernel or the reference.</summary>
     public ScanImplementation Scan { get; init; } = ScanImplementation.Fused;
 
     internal long ResolvedDtRank(long dModel) => DtRank > 0 ? DtRank : (dModel + 15) / 16;

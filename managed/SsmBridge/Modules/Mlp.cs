@@ -16,6 +16,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> fc2;
     private readonly Dropout drop;
 
+    /// <summary>fc1 to hiddenFeatures, fc2 to outFeatures (inFeatures when -1), dropout drop; channelFirst maps dimension 1.</summary>
     public Mlp(long inFeatures, long hiddenFeatures, long outFeatures = -1, double drop = 0, bool channelFirst = false)
         : base(nameof(Mlp))
     {
@@ -27,6 +28,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (..., inFeatures) channel-last or (batch, inFeatures, H, W) channel-first -> the same with outFeatures.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

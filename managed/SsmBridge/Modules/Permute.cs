@@ -11,7 +11,9 @@ public sealed class Permute : nn.Module<Tensor, Tensor>
 {
     private readonly long[] _dims;
 
+    /// <summary>The permutation to apply, as for <c>Tensor.permute</c>.</summary>
     public Permute(params long[] dims) : base(nameof(Permute)) => _dims = dims;
 
+    /// <summary>x permuted by the dimensions given at construction.</summary>
     public override Tensor forward(Tensor x) => x.permute(_dims);
 }

@@ -10,6 +10,7 @@ public sealed class RMSNorm : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly double _eps;
 
+    /// <summary>Normalizes the last dimension, of size dim, with epsilon eps.</summary>
     public RMSNorm(long dim, double eps = 1e-5) : base(nameof(RMSNorm))
     {
         _eps = eps;
@@ -17,6 +18,7 @@ public sealed class RMSNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (..., dim) -> the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -20,9 +20,13 @@ public sealed class S4DKernel : nn.Module
     private readonly Parameter A_real;
     private readonly Parameter A_imag;
 
+    /// <summary>d_model: the number of kernels per output channel.</summary>
     public long H { get; }
+    /// <summary>Stored modes: d_state / 2 conjugate pairs.</summary>
     public long N { get; }
+    /// <summary>Independent (A, B) copies; copy h of the H uses number h mod NSsm.</summary>
     public long NSsm { get; }
+    /// <summary>Output channels of the SSM (C's first dimension).</summary>
     public long Channels { get; }
     /// <summary>Maximum kernel length (null: as long as the input).</summary>
     public long? LMax { get; }

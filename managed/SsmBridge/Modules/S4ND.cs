@@ -19,11 +19,13 @@ public sealed record S4NDConfig
     public int Dim { get; init; } = 2;
     /// <summary>The SSM maps one channel to this many (the output has channels * d_model features before output_linear).</summary>
     public long Channels { get; init; } = 1;
+    /// <summary>Kernels that see both directions of each axis (half the channels causal, half anti-causal).</summary>
     public bool Bidirectional { get; init; } = true;
     /// <summary>Activation after the convolution when not <see cref="Linear"/>: gelu, relu, silu, tanh, glu, id.</summary>
     public string Activation { get; init; } = "gelu";
     /// <summary>Activation of output_linear (null: none; glu doubles its width).</summary>
     public string? FinalAct { get; init; }
+    /// <summary>Dropout after the activation (not applied when <see cref="Linear"/>).</summary>
     public double Dropout { get; init; }
     /// <summary>(batch, d_model, L...) when true, else (batch, L..., d_model).</summary>
     public bool Transposed { get; init; } = true;
@@ -48,10 +50,15 @@ public sealed record S4NDConfig
     /// <summary>See <see cref="DirectMaxTaps"/>.</summary>
     public long DirectMaxPositions { get; init; } = 1024;
     // Kernel options (SSMKernelDiag).
+    /// <summary>Initialization of A and B, a name of <see cref="S4DInit"/> (upstream's default 'legs').</summary>
     public string Init { get; init; } = "legs";
+    /// <summary>Smallest initial dt (log-uniform in [DtMin, DtMax]).</summary>
     public double DtMin { get; init; } = 0.001;
+    /// <summary>Largest initial dt.</summary>
     public double DtMax { get; init; } = 0.1;
+    /// <summary>Independent (A, B) copies per axis kernel, dividing d_model; null: d_model.</summary>
     public long? NSsm { get; init; }
+    /// <summary>Frequency cut-off applied to the kernels for resolution changes, or null for none.</summary>
     public double? Bandlimit { get; init; }
 }
 
@@ -72,11 +79,14 @@ public sealed class S4ND : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor>? activation;
     private readonly nn.Module<Tensor, Tensor>? dropout;
 
+    /// <summary>Features of the input and output.</summary>
     public long DModel { get; }
+    /// <summary>The options the layer was built with.</summary>
     public S4NDConfig Config { get; }
     /// <summary>Resolution rate used by <see cref="forward(Tensor)"/>: 1 at the training resolution.</summary>
     public double Rate { get; set; } = 1.0;
 
+    /// <summary>An S4ND layer over d_model features; upstream's defaults when config is null.</summary>
     public S4ND(long d_model, S4NDConfig? config = null) : base(nameof(S4ND))
     {
         var c = config ?? new S4NDConfig();
@@ -101,6 +111,7 @@ public sealed class S4ND : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>u: (batch, d_model, L...) when <see cref="S4NDConfig.Transposed"/>, else (batch, L..., d_model) -> the same shape, at <see cref="Rate"/>.</summary>
     public override Tensor forward(Tensor u) => forward(u, Rate);
 
     /// <summary>u: (batch, d_model, L...) when transposed, else (batch, L..., d_model); same shape out.</summary>
@@ -270,6 +281,7 @@ public sealed class TransposedLinear : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly Parameter bias;
 
+    /// <summary>A map from dInput to dOutput features on dimension 1.</summary>
     public TransposedLinear(long dInput, long dOutput) : base(nameof(TransposedLinear))
     {
         var bound = 1 / Math.Sqrt(dInput);  // nn.Linear's default initialisation
@@ -278,6 +290,7 @@ public sealed class TransposedLinear : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, dInput, L...) -> (batch, dOutput, L...).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -295,12 +308,14 @@ public sealed class TiedDropout : nn.Module<Tensor, Tensor>
     private readonly double _p;
     private readonly bool _featureFirst;
 
+    /// <summary>Dropout with probability p; featureFirst when features are dimension 1 (else the last).</summary>
     public TiedDropout(double p, bool featureFirst) : base(nameof(TiedDropout))
     {
         if (p < 0 || p >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "p: expected 0 <= p < 1");
         (_p, _featureFirst) = (p, featureFirst);
     }
 
+    /// <summary>x -> the same shape, one mask per (sample, feature) in training.</summary>
     public override Tensor forward(Tensor x)
     {
         if (!training || _p == 0) return x.alias();

@@ -34,6 +34,7 @@ public sealed class S4NDResidualBlock : nn.Module<Tensor, Tensor>
     private readonly S4ND layer;
     private readonly nn.Module<Tensor, Tensor> drop;
 
+    /// <summary>A block of d_model features with the given S4ND options and residual dropout.</summary>
     public S4NDResidualBlock(long d_model, S4NDConfig config, double dropout) : base(nameof(S4NDResidualBlock))
     {
         norm = nn.LayerNorm(d_model);
@@ -42,6 +43,7 @@ public sealed class S4NDResidualBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, L..., d_model) -> the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -61,6 +63,7 @@ public sealed class S4NDIsotropic : nn.Module<Tensor, Tensor>, IS4NDModel
     private readonly LayerNorm norm;
     private readonly Linear decoder;
 
+    /// <summary>Builds the classifier; <c>models.s4nd_cifar</c> passes the paper's configuration.</summary>
     public S4NDIsotropic(long num_classes, long in_chans, long img_size, long patch_size, long d_model, int n_layers,
                          S4NDConfig layer, double dropout) : base(nameof(S4NDIsotropic))
     {
@@ -75,6 +78,7 @@ public sealed class S4NDIsotropic : nn.Module<Tensor, Tensor>, IS4NDModel
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public void set_rate(double rate) => S4NDLayers.SetRate(this, rate);
 
     /// <summary>x: (batch, in_chans, height, width) -> logits (batch, num_classes).</summary>
@@ -100,6 +104,7 @@ public sealed class S4NDViTBlock : nn.Module<Tensor, Tensor>
     private readonly LayerNorm norm2;
     private readonly Mlp mlp;
 
+    /// <summary>A block of dim features with MLP width mlp_ratio * dim and stochastic depth drop_path.</summary>
     public S4NDViTBlock(long dim, double mlp_ratio, S4NDConfig config, double drop_path) : base(nameof(S4NDViTBlock))
     {
         norm1 = nn.LayerNorm(dim, 1e-6);
@@ -110,6 +115,7 @@ public sealed class S4NDViTBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: tokens (batch, L, dim) -> the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -131,6 +137,7 @@ public sealed class S4NDVisionTransformer : nn.Module<Tensor, Tensor>, IS4NDMode
     private readonly Dropout head_drop;
     private readonly Linear head;
 
+    /// <summary>Builds the model; <c>models.s4nd_vit_b_16</c> passes the paper's configuration.</summary>
     public S4NDVisionTransformer(long num_classes, long in_chans, long img_size, long patch_size, long embed_dim, int depth,
                                  double mlp_ratio, S4NDConfig layer, double drop_rate, double drop_path_rate)
         : base(nameof(S4NDVisionTransformer))
@@ -148,8 +155,10 @@ public sealed class S4NDVisionTransformer : nn.Module<Tensor, Tensor>, IS4NDMode
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public void set_rate(double rate) => S4NDLayers.SetRate(this, rate);
 
+    /// <summary>x: (batch, in_chans, height, width) -> logits (batch, num_classes).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -8,6 +8,7 @@ namespace SsmBridge.Modules;
 /// <summary>The options of <see cref="SS2D"/>, with the defaults of MzeroMiko/VMamba's SS2D.</summary>
 public sealed record SS2DConfig
 {
+    /// <summary>State size N of the selective scans.</summary>
     public long DState { get; init; } = 16;
     /// <summary>d_inner = (long)(SsmRatio * d_model). VSSBlock builds no SS2D branch when it is 0.</summary>
     public double SsmRatio { get; init; } = 2.0;
@@ -15,14 +16,19 @@ public sealed record SS2DConfig
     public long DtRank { get; init; }
     /// <summary>Kernel of the depthwise Conv2d; below 2 there is no convolution (only the activation).</summary>
     public long DConv { get; init; } = 3;
+    /// <summary>Bias of the depthwise Conv2d.</summary>
     public bool ConvBias { get; init; } = true;
     /// <summary>Bias of in_proj and out_proj.</summary>
     public bool Bias { get; init; }
     /// <summary>Dropout after out_proj.</summary>
     public double Dropout { get; init; }
+    /// <summary>Smallest initial step size (dt_projs' biases give a log-uniform dt in [DtMin, DtMax]).</summary>
     public double DtMin { get; init; } = 0.001;
+    /// <summary>Largest initial step size.</summary>
     public double DtMax { get; init; } = 0.1;
+    /// <summary>Lower clamp of the initial dt.</summary>
     public double DtInitFloor { get; init; } = 1e-4;
+    /// <summary>Scale of dt_projs' initial weights (DtScale / sqrt(dt_rank) sets their spread).</summary>
     public double DtScale { get; init; } = 1.0;
     /// <summary>
     /// Upstream's forward_type. "v0": the paper's SS2D (z gating, channel-last only). "v2", "v3", "v01" to
@@ -82,7 +88,9 @@ public sealed class SS2D : nn.Module<Tensor, Tensor>
     private readonly long _dModel, _dInner, _dtRank, _dState;
     private readonly bool _gated, _gateActivation, _outputActivation;
 
+    /// <summary>The options the mixer was built with.</summary>
     public SS2DConfig Config { get; }
+    /// <summary>True when the mixer maps (batch, channels, H, W), false for (batch, H, W, channels).</summary>
     public bool ChannelFirst { get; }
 
     /// <param name="d_model">Channels of the input and output.</param>
@@ -120,6 +128,7 @@ public sealed class SS2D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x: (batch, H, W, d_model), or (batch, d_model, H, W) when channel-first -> the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         var shape = ImageShape.OfImage(x, nameof(x), ChannelFirst);

@@ -45,6 +45,7 @@ public sealed class VSSBlock : nn.Module<Tensor, Tensor>
     internal static nn.Module<Tensor, Tensor> Norm(long dim, bool channelFirst) =>
         channelFirst ? new LayerNorm2d(dim) : nn.LayerNorm(dim);
 
+    /// <summary>x: (batch, H, W, dim), or (batch, dim, H, W) when channel-first -> the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         if (op is null && mlp is null) return x.alias();

@@ -8,7 +8,9 @@ namespace SsmBridge.Modules;
 /// <summary>Every architectural knob of <see cref="VSSM"/>, with the defaults of upstream's VSSM class.</summary>
 public sealed record VSSMConfig
 {
+    /// <summary>Total stride of the stem: one PatchSize x PatchSize patchify convolution, or two of stride PatchSize / 2.</summary>
     public long PatchSize { get; init; } = 4;
+    /// <summary>Channels of the input images.</summary>
     public long InChannels { get; init; } = 3;
     /// <summary>0 builds no head: forward returns the pooled features.</summary>
     public long NumClasses { get; init; } = 1000;
@@ -20,6 +22,7 @@ public sealed record VSSMConfig
     public SS2DConfig Ssm { get; init; } = new();
     /// <summary>MLP hidden size / dim; 0: no MLP branch (the first VMamba).</summary>
     public double MlpRatio { get; init; } = 4.0;
+    /// <summary>Dropout inside the MLPs.</summary>
     public double MlpDropRate { get; init; }
     /// <summary>Stochastic depth, rising linearly from 0 at the first block to this at the last.</summary>
     public double DropPathRate { get; init; } = 0.1;
@@ -57,11 +60,14 @@ public sealed class VSSM : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Sequential> layers;
     private readonly Sequential classifier;
 
+    /// <summary>The options the model was built with.</summary>
     public VSSMConfig Config { get; }
+    /// <summary>True when the stages run channel-first (LayerNorm2d, Linear2d), as the config's norm layer asks.</summary>
     public bool ChannelFirst { get; }
     /// <summary>Channels of the last stage: what the head reads.</summary>
     public long NumFeatures { get; }
 
+    /// <summary>Builds the backbone and head; upstream's VSSM defaults when config is null.</summary>
     public VSSM(VSSMConfig? config = null) : base(nameof(VSSM))
     {
         var c = Config = config ?? new VSSMConfig();

@@ -7,16 +7,25 @@ namespace SsmBridge.Modules;
 /// <summary>Every architectural knob of <see cref="VisionMamba"/>, with Vim's defaults.</summary>
 public sealed record VisionMambaConfig
 {
+    /// <summary>Side of the square input images.</summary>
     public long ImgSize { get; init; } = 224;
+    /// <summary>Side of the square patches.</summary>
     public long PatchSize { get; init; } = 16;
+    /// <summary>Stride of the patch embedding (equal to PatchSize: no overlap).</summary>
     public long Stride { get; init; } = 16;
+    /// <summary>Channels of the input images.</summary>
     public long InChannels { get; init; } = 3;
+    /// <summary>Width of the token embeddings (d_model of every block).</summary>
     public long EmbedDim { get; init; } = 192;
+    /// <summary>Number of Vim blocks.</summary>
     public int Depth { get; init; } = 24;
     /// <summary>0 builds no head: forward returns the pooled features.</summary>
     public long NumClasses { get; init; } = 1000;
+    /// <summary>Dropout after the position embedding.</summary>
     public double DropRate { get; init; }
+    /// <summary>Stochastic depth, rising linearly from 0 at the first block to this at the last.</summary>
     public double DropPathRate { get; init; } = 0.1;
+    /// <summary>Epsilon of the RMSNorms.</summary>
     public double NormEpsilon { get; init; } = 1e-5;
     /// <summary>Class token read out as the representation; false pools the tokens instead.</summary>
     public bool IfClsToken { get; init; } = true;
@@ -24,7 +33,9 @@ public sealed record VisionMambaConfig
     public bool UseMiddleClsToken { get; init; } = true;
     /// <summary>Pooling without a class token: "mean" or "max".</summary>
     public string FinalPoolType { get; init; } = "mean";
+    /// <summary>Halve the sum of the two scan directions before out_proj (Vim's if_divide_out).</summary>
     public bool IfDivideOut { get; init; } = true;
+    /// <summary>The Mamba mixer of every block.</summary>
     public MambaConfig Mamba { get; init; } = new();
 }
 
@@ -33,6 +44,7 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d proj;
 
+    /// <summary>A patchSize x patchSize convolution with the given stride from inChannels to embedDim.</summary>
     public PatchEmbed(long inChannels, long embedDim, long patchSize, long stride) : base(nameof(PatchEmbed))
     {
         proj = nn.Conv2d(inChannels, embedDim, patchSize, stride: stride);
@@ -41,6 +53,7 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
 
     internal Conv2d Proj => proj;
 
+    /// <summary>images: (batch, inChannels, height, width) -> tokens (batch, patches, embedDim).</summary>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
@@ -58,6 +71,7 @@ public sealed class VimBlock : nn.Module<Tensor, Tensor?, (Tensor hidden, Tensor
     private readonly RMSNorm norm;
     private readonly DropPath drop_path;
 
+    /// <summary>A block of dim features with the given mixer, RMSNorm epsilon and stochastic depth dropPath.</summary>
     public VimBlock(long dim, MambaConfig mamba, bool ifDivideOut, double eps, double dropPath) : base(nameof(VimBlock))
     {
         mixer = new BiMamba(dim, mamba, ifDivideOut);
@@ -66,6 +80,7 @@ public sealed class VimBlock : nn.Module<Tensor, Tensor?, (Tensor hidden, Tensor
         RegisterComponents();
     }
 
+    /// <summary>hidden: (batch, L, dim) and the residual stream (null for the first block) -> the new (hidden, residual).</summary>
     public override (Tensor hidden, Tensor residual) forward(Tensor hidden, Tensor? residual)
     {
         using var scope = NewDisposeScope();
@@ -93,11 +108,13 @@ public sealed class VisionMamba : nn.Module<Tensor, Tensor>
     private readonly RMSNorm norm_f;
     private readonly nn.Module<Tensor, Tensor> head;
 
+    /// <summary>The options the model was built with.</summary>
     public VisionMambaConfig Config { get; }
 
     /// <summary>The patch grid the position embedding is laid out for.</summary>
     public (long H, long W) Grid { get; private set; }
 
+    /// <summary>Builds the model; Vim-Ti's defaults when config is null.</summary>
     public VisionMamba(VisionMambaConfig? config = null) : base(nameof(VisionMamba))
     {
         var c = Config = config ?? new VisionMambaConfig();
@@ -149,6 +166,7 @@ public sealed class VisionMamba : nn.Module<Tensor, Tensor>
         return features.MoveToOuterDisposeScope();
     }
 
+    /// <summary>images: (batch, InChannels, ImgSize, ImgSize) -> logits (batch, NumClasses), or features when NumClasses is 0.</summary>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
