@@ -2,8 +2,8 @@
 # Builds the libFuzzer targets of native/fuzz (clang-14, ASan + UBSan, CPU only) into build/fuzz and
 # runs each for a bounded time:
 #   scripts/fuzz.sh [seconds-per-target] [target...]      (default: 20 seconds, every target)
-# Each target starts from its committed seeds (native/fuzz/corpus/<target>, read only) plus what earlier
-# runs found (build/fuzz/corpus/<target>). A crash, sanitizer report or broken contract stops that target,
+# Each target starts from what earlier runs found (build/fuzz/corpus/<target>; empty on a fresh clone: the
+# input decoding makes the first inputs valid calls). A crash, sanitizer report or broken contract stops that target,
 # leaves the input in build/fuzz/crashes/ and makes the script fail. The last lines are a table:
 # target, seconds, executions, corpus size, result.
 set -euo pipefail
@@ -41,15 +41,13 @@ failed=0
 for target in "${TARGETS[@]}"; do
   [ -x "$BUILD/bin/$target" ] || { echo "fuzz.sh: unknown target '$target' (have: ${ALL_TARGETS[*]})" >&2; exit 2; }
   corpus="$BUILD/corpus/$target"
-  seeds="$ROOT/native/fuzz/corpus/$target"
   mkdir -p "$corpus"
   log="$BUILD/$target.log"
   echo "==> $target for ${SECONDS_PER_TARGET}s"
   result=ok
   # -max_len: the longest call decodes from under 100 bytes; longer inputs only add value bytes.
   if ! "$BUILD/bin/$target" -max_total_time="$SECONDS_PER_TARGET" -max_len=256 -timeout=30 -rss_limit_mb=4096 \
-      -print_final_stats=1 -artifact_prefix="$BUILD/crashes/$target-" "$corpus" \
-      $([ -d "$seeds" ] && echo "$seeds") >"$log" 2>&1; then
+      -print_final_stats=1 -artifact_prefix="$BUILD/crashes/$target-" "$corpus" >"$log" 2>&1; then
     result=FAILED
     failed=1
     grep -E "ERROR|contract broken|runtime error|Test unit written" "$log" | head -n 20 >&2 || true
