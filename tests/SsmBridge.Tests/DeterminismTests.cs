@@ -101,23 +101,33 @@ public class DeterminismTests
             Assert.True(Err.Bitwise(one[i], two[i]), $"{op}: tensor {i} differs between 1 and 2 threads");
     }
 
-    // Measured (docs/determinism.md): Vim's logits and gradients differ by ~1e-7 between 1 and 2 threads.
-    // vmamba_demo's logits differ by 9.4e-3 and its worst parameter gradient by 8.7e-2, exactly as much with
-    // the plain-TorchSharp reference scan (ScanImplementation.Reference): libtorch's ops in the last stage's
-    // block (dim 128 on a 4x4 map) amplify their thread-dependent rounding there; the fused scan is bitwise
-    // equal across thread counts.
-    [Theory]
-    [InlineData("vim_demo parameter gradients", 1e-4)]
-    [InlineData("vmamba_demo parameter gradients", 0.2)]
-    public void ModelGradientsAgreeAcrossThreadCountsWithinRounding(string op, double tolerance)
+    // Measured (docs/determinism.md): vim_demo's logits and every parameter gradient differ by ~1e-7 between
+    // 1 and 2 threads. vmamba_demo differs more, exactly as much with the plain-TorchSharp reference scan
+    // (ScanImplementation.Reference), so from libtorch's ops: its last stage's block (dim 128 on a 4x4 map)
+    // amplifies their thread-dependent rounding; gradients that nearly cancel (e.g. some biases) then differ
+    // by tens of percent of their own size, so VMamba is compared over all of its gradients at once.
+    [Fact]
+    public void VimGradientsAgreeAcrossThreadCountsTensorByTensor()
     {
         using var scope = NewDisposeScope();
-        var one = TorchThreads.With(1, Ops[op]);
-        var two = TorchThreads.With(2, Ops[op]);
+        var one = TorchThreads.With(1, Ops["vim_demo parameter gradients"]);
+        var two = TorchThreads.With(2, Ops["vim_demo parameter gradients"]);
         for (int i = 0; i < one.Length; i++) {
             var error = Err.Rel(two[i], one[i]);
-            Assert.True(error < tolerance, $"{op}: tensor {i} differs by {Err.Fmt(error)} (relative) between 1 and 2 threads");
+            Assert.True(error < 1e-4, $"vim_demo: tensor {i} differs by {Err.Fmt(error)} (relative) between 1 and 2 threads");
         }
+    }
+
+    [Fact]
+    public void VMambaGradientsAgreeAcrossThreadCountsOverAllParameters()
+    {
+        using var scope = NewDisposeScope();
+        var one = TorchThreads.With(1, Ops["vmamba_demo parameter gradients"]);
+        var two = TorchThreads.With(2, Ops["vmamba_demo parameter gradients"]);
+        var logits = Err.Rel(two[0], one[0]);
+        var gradients = Err.Rel(cat(two.Skip(1).Select(t => t.flatten()).ToArray()), cat(one.Skip(1).Select(t => t.flatten()).ToArray()));
+        Assert.True(logits < 5e-2 && gradients < 5e-2,
+                    $"vmamba_demo between 1 and 2 threads: logits differ by {Err.Fmt(logits)}, all gradients by {Err.Fmt(gradients)} (relative)");
     }
 }
 

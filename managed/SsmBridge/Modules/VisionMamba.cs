@@ -141,10 +141,7 @@ public sealed class VisionMamba : nn.Module<Tensor, Tensor>
     /// <summary>Features before the head: (batch, embed_dim).</summary>
     public Tensor forward_features(Tensor images)
     {
-        var shape = ImageShape.OfImage(images, nameof(images), channelFirst: true);
-        if (shape.Channels != Config.InChannels || shape.Height < Config.PatchSize || shape.Width < Config.PatchSize)
-            throw Check.Fail(nameof(images), $"{Config.InChannels} channels and height and width at least {Config.PatchSize} " +
-                                             "(the patch size) in (batch, channels, height, width)", $"shape {Check.Shape(images.shape)}");
+        ModelInput.Images(images, nameof(images), Config.InChannels, Config.PatchSize, this);
         using var scope = NewDisposeScope();
         var x = patch_embed.forward(images);
         long batch = x.shape[0], patches = x.shape[1];
