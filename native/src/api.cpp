@@ -34,10 +34,11 @@ SelectiveScanParams scan_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_
     return scan_shape(batch, dim, L, N, groups, B_selective, C_selective);
 }
 
-// The backward's workspace in bytes. The arrays it is made of are overflow-checked first: the
-// workspace layout multiplies sizes that only these checks bound (found by native/fuzz).
+// The backward's workspace in bytes. Every array of the call is overflow-checked first, as the call
+// itself does (found by native/fuzz: a shape whose A overflowed got a size), and so are the (batch,
+// groups, N, L) partial sums the layout multiplies out even for time-invariant B and C.
 int64_t bwd_workspace_bytes(const SelectiveScanParams& p, ssmb_dtype dtype, ssmb_dtype weight_dtype) {
-    checked_bytes("u", {p.batch, p.dim, p.L}, dtype_size(dtype));
+    require_scan_byte_counts(p, dtype_size(dtype), dtype_size(weight_dtype));
     checked_bytes("B", {p.batch, p.groups, p.N, p.L}, dtype_size(weight_dtype));
     return cpu::selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
 }

@@ -30,6 +30,17 @@ TEST(FuzzRegressions, SelectiveScanWorkspaceOfAHugeValidShapeIsRejectedNotWrappe
               SSMB_ERROR_INVALID_ARGUMENT);
 }
 
+// The state arrays' byte counts (dim x N per batch) overflow while u and B fit: the forward rejects this
+// shape, so the workspace query must too (it used to answer with a size).
+TEST(FuzzRegressions, WorkspaceQueryRejectsWhatTheCallsReject) {
+    const int64_t N = int64_t(0x00e3) << 48;  // the fuzzer's value: 224 * N * 4 bytes overflows
+    int64_t bytes = -7;
+    EXPECT_EQ(ssmb_selective_scan_bwd_workspace_size(SSMB_FLOAT32, SSMB_FLOAT32, 1, 224, 2, N, 1, 0, 0, &bytes),
+              SSMB_ERROR_INVALID_ARGUMENT);
+    EXPECT_TRUE(says_overflow()) << ssmb_last_error();
+    EXPECT_EQ(bytes, -7);
+}
+
 // As above for the fused cross selective scan: the per-batch dA, dD and ddelta_bias partials add up
 // to 2^61 floats although each array fits.
 TEST(FuzzRegressions, CrossSelectiveScanWorkspaceOfAHugeValidShapeIsRejectedNotWrapped) {
