@@ -81,5 +81,6 @@
 
 %ignore SSMB_STATUS_MAX_ENUM;
 %ignore SSMB_DTYPE_MAX_ENUM;
+%ignore SSMB_DTYPE_MIN_ENUM;
 
 %include "ssmbridge.h"

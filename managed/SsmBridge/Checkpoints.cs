@@ -36,7 +36,7 @@ public static partial class models
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"path: no checkpoint at '{path}'", path);
         using var scope = NewDisposeScope();
-        var source = ReadStateDict(path);
+        var source = ReadCheckpoint(path);
         var target = model.state_dict();
         if (model is VSSM) source = AdaptVMambaCheckpoint(source, target);
         var loaded = new List<string>();
@@ -66,6 +66,17 @@ public static partial class models
         if (strict && !report.IsComplete)
             throw new InvalidDataException($"checkpoint '{path}' does not match {model.GetName()}: {report}");
         return report;
+    }
+
+    // A file that is not a checkpoint (corrupt, truncated, another format) is an InvalidDataException naming
+    // it, whatever the reader underneath threw.
+    private static Dictionary<string, Tensor> ReadCheckpoint(string path)
+    {
+        try {
+            return ReadStateDict(path);
+        } catch (Exception e) when (e is not (InvalidDataException or OutOfMemoryException or IOException and not EndOfStreamException)) {
+            throw new InvalidDataException($"path: '{path}' is not a readable checkpoint ({e.GetType().Name}: {e.Message})", e);
+        }
     }
 
     private static Dictionary<string, Tensor> ReadStateDict(string path)

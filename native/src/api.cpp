@@ -34,6 +34,15 @@ SelectiveScanParams scan_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_
     return scan_shape(batch, dim, L, N, groups, B_selective, C_selective);
 }
 
+// The backward's workspace in bytes. Every array of the call is overflow-checked first, as the call
+// itself does (found by native/fuzz: a shape whose A overflowed got a size), and so are the (batch,
+// groups, N, L) partial sums the layout multiplies out even for time-invariant B and C.
+int64_t bwd_workspace_bytes(const SelectiveScanParams& p, ssmb_dtype dtype, ssmb_dtype weight_dtype) {
+    require_scan_byte_counts(p, dtype_size(dtype), dtype_size(weight_dtype));
+    checked_bytes("B", {p.batch, p.groups, p.N, p.L}, dtype_size(weight_dtype));
+    return cpu::selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
+}
+
 template <class Fn>
 void dispatch_cpu(ssmb_dtype dtype, Fn&& fn) {
     if (dtype == SSMB_FLOAT64)
@@ -99,10 +108,7 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd_workspace_size(ssmb_dtype dtype, ss
         require(bytes != nullptr, "bytes: expected a pointer to receive the size, got null");
         const SelectiveScanParams p =
             scan_sizes(dtype, weight_dtype, batch, dim, L, N, groups, B_selective, C_selective);
-        // Overflow checks for the sizes the workspace is made of.
-        checked_bytes("u", {p.batch, p.dim, p.L}, dtype_size(dtype));
-        checked_bytes("B", {p.batch, p.groups, p.N, p.L}, dtype_size(weight_dtype));
-        *bytes = cpu::selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
+        *bytes = bwd_workspace_bytes(p, dtype, weight_dtype);
     });
 }
 
@@ -121,8 +127,7 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype weight
         const ScanCallBuffers buffers = backward_buffers(
             p, elem, elem, u, delta, A, B, C, D, z, delta_bias, delta_softplus, reverse, chunk_states, dout,
             dlast_state, du, ddelta, dA, dB, dC, dD, dz, ddelta_bias, workspace, workspace_bytes,
-            cpu::selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype)),
-            "ssmb_selective_scan_bwd_workspace_size");
+            bwd_workspace_bytes(p, dtype, weight_dtype), "ssmb_selective_scan_bwd_workspace_size");
         require_no_overlap(buffers.inputs, buffers.outputs);
         dispatch_cpu(dtype, [&](auto t) { cpu::selective_scan_bwd<decltype(t)>(p); });
     });

@@ -74,6 +74,10 @@ SelectiveScanParams scan_shape(int64_t batch, int64_t dim, int64_t L, int64_t N,
     return p;
 }
 
+void require_scan_byte_counts(const SelectiveScanParams& p, int64_t elem, int64_t weight_elem) {
+    scan_bytes(p, elem, weight_elem);
+}
+
 ScanCallBuffers forward_buffers(SelectiveScanParams& p, int64_t elem, int64_t weight_elem, const void* u,
                                 const void* delta, const void* A, const void* B, const void* C, const void* D,
                                 const void* z, const void* delta_bias, int32_t delta_softplus, int32_t reverse,

@@ -16,6 +16,10 @@ namespace ssmb {
 SelectiveScanParams scan_shape(int64_t batch, int64_t dim, int64_t L, int64_t N, int64_t groups,
                                int32_t B_selective, int32_t C_selective);
 
+// The byte counts of every array of a call with these sizes and element sizes, overflow-checked (the
+// workspace queries run the calls' checks too, so a shape a call rejects never gets a workspace size).
+void require_scan_byte_counts(const SelectiveScanParams& p, int64_t elem, int64_t weight_elem);
+
 // Every buffer of one call: what it reads and what it writes (for null, overlap and device checks).
 struct ScanCallBuffers {
     std::vector<Buffer> inputs, outputs;

@@ -16,18 +16,6 @@ public sealed class SerialCollection
 [Collection(SerialCollection.Name)]
 public class SelectiveScanThreadTests
 {
-    private static T WithTorchThreads<T>(int threads, Func<T> body)
-    {
-        int previous = get_num_threads();
-        try {
-            set_num_threads(threads);
-            return body();
-        }
-        finally {
-            set_num_threads(previous);
-        }
-    }
-
     [Fact]
     public void NativeThreadCountFollowsTorchSetNumThreads()
     {
@@ -35,7 +23,7 @@ public class SelectiveScanThreadTests
         using var scope = NewDisposeScope();
         var x = ScanInputs.Random(ScanConfig.AllOn(2, 6, 70, 4, 2), seed).Leaves(ScalarType.Float32, requiresGrad: false);
         foreach (int threads in new[] { 1, 2, 3, 1 }) {
-            int seen = WithTorchThreads(threads, () => {
+            int seen = TorchThreads.With(threads, () => {
                 using var inner = NewDisposeScope();
                 x.RunOpsOutput();
                 return Runtime.NativeThreadCount;
@@ -65,7 +53,7 @@ public class SelectiveScanThreadTests
         var x = ScanInputs.Random(config, seed);
         var w = randn(new long[] { batch, dim, L }, generator: new Generator(seed + 3));
 
-        Tensor[] Run(int threads) => WithTorchThreads(threads, () => {
+        Tensor[] Run(int threads) => TorchThreads.With(threads, () => {
             var leaves = x.Leaves(ScalarType.Float32);
             var (output, last) = leaves.RunOps();
             Assert.Equal(threads, Runtime.NativeThreadCount);

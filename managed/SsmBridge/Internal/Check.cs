@@ -38,6 +38,34 @@ internal static class Check
             throw Fail(name, $"shape {layout} = {Shape(expected)}", $"shape {Shape(t.shape)}");
     }
 
+    /// <summary>A range check of a size or count argument (factories, configs).</summary>
+    public static void InRange(string name, long value, long min, long max, string? bound = null)
+    {
+        if (value < min || value > max)
+            throw Fail(name, max == long.MaxValue ? $"at least {min}" : $"{min}..{max}" + (bound is null ? "" : $" ({bound})"),
+                       value.ToString());
+    }
+
+    /// <summary>
+    /// <paramref name="copies"/> contiguous arrays of this shape with elements of this size must have a byte count
+    /// that fits in int64. An expanded view can claim far more elements than its storage holds; its contiguous
+    /// copy, an output of its size, or the native call's own byte arithmetic would overflow before any
+    /// allocator could refuse it.
+    /// </summary>
+    public static void ByteCountFits(string name, long[] shape, long elementSize, string what, long copies = 1)
+    {
+        long bytes = elementSize * copies;
+        foreach (var size in shape) {
+            if (size != 0 && bytes > long.MaxValue / size)
+                throw Fail(name, $"{what} whose byte count fits in int64",
+                           $"shape {Shape(shape)} ({copies} x {Shape(shape)} x {elementSize} bytes overflows int64)");
+            bytes *= size;
+        }
+    }
+
+    /// <summary>Bytes per element of the dtype the CPU kernels compute in for this tensor.</summary>
+    public static long ComputeElementSize(Tensor t) => t.dtype == ScalarType.Float64 ? 8 : 4;
+
     public static void NonEmpty(Tensor t, string name)
     {
         if (t.numel() == 0) throw Fail(name, "a non-empty tensor", $"shape {Shape(t.shape)}");

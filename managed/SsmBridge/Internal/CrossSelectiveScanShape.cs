@@ -1,3 +1,4 @@
+using SsmBridge.Interop;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,7 +49,19 @@ internal sealed record CrossSelectiveScanShape(long Batch, long Dim, long Height
         PerDirection(C, nameof(C), u, new[] { batch, K, N }, "(batch, 4, N", height, width);
         PerChannel(D, nameof(D), u, K * dim);
         PerChannel(delta_bias, nameof(delta_bias), u, K * dim);
+        RequireByteCounts(u, delta, A, B, C, N);
         return new CrossSelectiveScanShape(batch, dim, height, width, N, channelFirst);
+    }
+
+    // The contiguous copies of the inputs and the per-chunk states the forward allocates.
+    private static void RequireByteCounts(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, long N)
+    {
+        long elem = Check.ComputeElementSize(u), L = u.shape[2] * u.shape[3];
+        foreach (var (t, name) in new[] { (u, nameof(u)), (delta, nameof(delta)), (A, nameof(A)), (B, nameof(B)), (C, nameof(C)) })
+            Check.ByteCountFits(name, t.shape, elem, "a shape");
+        var chunks = (L + Native.SelectiveScanChunkSize() - 1) / Native.SelectiveScanChunkSize();
+        Check.ByteCountFits(nameof(u), new[] { u.shape[0], K * u.shape[1], chunks, N }, elem,
+                            "sizes whose chunk states (batch, 4 * dim, chunks, N)");
     }
 
     // (lead..., height, width) or (lead..., height * width).

@@ -28,6 +28,8 @@ internal sealed record ImageShape(long Batch, long Channels, long Height, long W
         Check.NonEmpty(x, name);
         Check.Device(x, name, x, name, cuda);
         RequireCudaDtype(x, name);
+        // The four scan orders (cross scan) and the 2x2-merged image (at most 4x the pixels with padding).
+        Check.ByteCountFits(name, x.shape, Check.ComputeElementSize(x), "an image", copies: 4);
         return channelFirst ? new ImageShape(x.shape[0], x.shape[1], x.shape[2], x.shape[3], true)
                             : new ImageShape(x.shape[0], x.shape[3], x.shape[1], x.shape[2], false);
     }
@@ -47,6 +49,7 @@ internal sealed record ImageShape(long Batch, long Channels, long Height, long W
         Check.NonEmpty(ys, name);
         Check.Device(ys, name, ys, name, cuda);
         RequireCudaDtype(ys, name);
+        Check.ByteCountFits(name, ys.shape, Check.ComputeElementSize(ys), "sequences");
         return new ImageShape(ys.shape[0], ys.shape[2], ys.shape[3], ys.shape[4], channelFirst);
     }
 

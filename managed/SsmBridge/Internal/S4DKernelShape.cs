@@ -28,6 +28,13 @@ internal readonly record struct S4DKernelShape(long H, long N, long L)
         }
         Check.Device(log_dt, nameof(log_dt), log_dt, nameof(log_dt), cuda: true);
         if (L < 1) throw Check.Fail(nameof(L), "a kernel length of at least 1", L.ToString());
+        var elem = Check.ComputeElementSize(log_dt);
+        foreach (var (t, name) in new[] { (A_real, nameof(A_real)), (A_imag, nameof(A_imag)), (C_real, nameof(C_real)),
+                                          (C_imag, nameof(C_imag)) })
+            Check.ByteCountFits(name, t.shape, elem, "(H, N)");
+        if (H > long.MaxValue / elem / L)
+            throw Check.Fail(nameof(L), $"a kernel length whose kernel (H, L) = ({H}, L) has a byte count that fits in int64",
+                             $"{L} ({H} x {L} x {elem} bytes overflows int64)");
         return new S4DKernelShape(H, N, L);
     }
 }

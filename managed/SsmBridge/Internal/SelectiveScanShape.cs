@@ -1,3 +1,4 @@
+using SsmBridge.Interop;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -52,7 +53,20 @@ internal sealed record SelectiveScanShape(long Batch, long Dim, long L, long N, 
             Check.Device(z, nameof(z), u, nameof(u), cuda: true);
             Check.ShapeEquals(z, nameof(z), u.shape, "(batch, dim, L)");
         }
+        RequireByteCounts(u, A, B, C, N);
         return new SelectiveScanShape(batch, dim, L, N, groups, bSelective, cSelective);
+    }
+
+    // The contiguous copies of the inputs and the per-chunk states the forward allocates.
+    private static void RequireByteCounts(Tensor u, Tensor A, Tensor B, Tensor C, long N)
+    {
+        long elem = Check.ComputeElementSize(u), batch = u.shape[0], dim = u.shape[1], L = u.shape[2];
+        Check.ByteCountFits(nameof(u), u.shape, elem, "(batch, dim, L)");
+        Check.ByteCountFits(nameof(A), A.shape, elem, "(dim, N)");
+        Check.ByteCountFits(nameof(B), B.shape, elem, "a shape");
+        Check.ByteCountFits(nameof(C), C.shape, elem, "a shape");
+        var chunks = (L + Native.SelectiveScanChunkSize() - 1) / Native.SelectiveScanChunkSize();
+        Check.ByteCountFits(nameof(u), new[] { batch, dim, chunks, N }, elem, "sizes whose chunk states (batch, dim, chunks, N)");
     }
 
     // B or C: (dim, N) time-invariant, or (batch, groups, N, L) selective with groups dividing dim.

@@ -112,10 +112,7 @@ public sealed class VSSM : nn.Module<Tensor, Tensor>
     /// <summary>(batch, in_chans, H, W) images to (batch, num_classes) logits (pooled features without a head).</summary>
     public override Tensor forward(Tensor images)
     {
-        var shape = ImageShape.OfImage(images, nameof(images), channelFirst: true);
-        if (shape.Channels != Config.InChannels)
-            throw Check.Fail(nameof(images), $"{Config.InChannels} channels in (batch, channels, height, width)",
-                                      $"shape {Check.Shape(images.shape)}");
+        ModelInput.Images(images, nameof(images), Config.InChannels, Config.PatchSize, this);
         using var scope = NewDisposeScope();
         var x = patch_embed.call(images);
         foreach (var layer in layers) x = layer.call(x);

@@ -1,3 +1,4 @@
+using SsmBridge.Internal;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -118,6 +119,7 @@ public sealed class VisionMamba : nn.Module<Tensor, Tensor>
     public VisionMamba(VisionMambaConfig? config = null) : base(nameof(VisionMamba))
     {
         var c = Config = config ?? new VisionMambaConfig();
+        Validate(c);
         var side = (c.ImgSize - c.PatchSize) / c.Stride + 1;
         Grid = (side, side);
         var tokens = side * side + (c.IfClsToken ? 1 : 0);
@@ -138,12 +140,25 @@ public sealed class VisionMamba : nn.Module<Tensor, Tensor>
         VimInit.Apply(this, patch_embed.Proj, head as Linear, cls_token, pos_embed, c.Depth);
     }
 
+    // Names are the factories' argument names (models.vim_demo(patch_size: ...)).
+    private static void Validate(VisionMambaConfig c)
+    {
+        Check.InRange("img_size", c.ImgSize, 1, long.MaxValue);
+        Check.InRange("patch_size", c.PatchSize, 1, c.ImgSize, "img_size");
+        Check.InRange("stride", c.Stride, 1, long.MaxValue);
+        Check.InRange("in_chans", c.InChannels, 1, long.MaxValue);
+        Check.InRange("embed_dim", c.EmbedDim, 1, long.MaxValue);
+        Check.InRange("depth", c.Depth, 1, long.MaxValue);
+        Check.InRange("num_classes", c.NumClasses, 0, long.MaxValue);
+    }
+
     /// <summary>Index of the class token in the sequence of a grid with <paramref name="patches"/> patches.</summary>
     public long ClassTokenIndex(long patches) => Config.UseMiddleClsToken ? patches / 2 : 0;
 
     /// <summary>Features before the head: (batch, embed_dim).</summary>
     public Tensor forward_features(Tensor images)
     {
+        ModelInput.Images(images, nameof(images), Config.InChannels, Config.PatchSize, this);
         using var scope = NewDisposeScope();
         var x = patch_embed.forward(images);
         long batch = x.shape[0], patches = x.shape[1];

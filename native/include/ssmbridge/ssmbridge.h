@@ -46,7 +46,11 @@ typedef enum ssmb_dtype {
     SSMB_FLOAT64 = 1,
     SSMB_FLOAT16 = 2,
     SSMB_BFLOAT16 = 3,
-    SSMB_DTYPE_MAX_ENUM = 0x7fffffff /* any int32 may arrive from a caller; api.cpp rejects unknown ones */
+    /* Any int32 may arrive from a caller (api.cpp rejects unknown ones). These two bounds make every
+     * int32, negative ones included, a value of the enum's range: a caller's -1 is no undefined
+     * behaviour (found by native/fuzz; with only MAX_ENUM the range was 0..0x7fffffff). */
+    SSMB_DTYPE_MIN_ENUM = -0x7fffffff - 1,
+    SSMB_DTYPE_MAX_ENUM = 0x7fffffff
 } ssmb_dtype;
 
 /* ---- library ----------------------------------------------------------------------------- */

@@ -29,6 +29,7 @@
 #include "cpu/scan_scratch.h"
 #include "cpu/selective_scan_cpu.h"
 #include "cpu/thread_pool.h"
+#include "checked_size.h"
 #include "selective_scan.h"
 
 namespace ssmb::cpu {
@@ -143,13 +144,13 @@ struct BackwardWorkspace {
     int64_t block_stride = 0;  // elements between consecutive (b, k) in the dB / dC partials
 
     BackwardWorkspace(const Geometry& g, const TileBlocks& blocks) {
-        block_stride = (blocks.count - 1) * g.N * g.L;
-        const int64_t partials = g.batch * kCrossScanDirections * block_stride;
+        block_stride = size_product({blocks.count - 1, g.N, g.L}, "workspace");
+        const int64_t partials = size_product({g.batch, kCrossScanDirections, block_stride}, "workspace");
         const int64_t per_batch = g.batch > 1 ? g.batch : 0;
         const int64_t channels = kCrossScanDirections * g.dim;
         dB = take(partials);
         dC = take(partials);
-        dA = take(per_batch * channels * g.N);
+        dA = take(size_product({per_batch, channels, g.N}, "workspace"));
         dD = take(per_batch * channels);
         ddelta_bias = take(per_batch * channels);
     }
@@ -164,7 +165,7 @@ struct BackwardWorkspace {
 private:
     int64_t take(int64_t size) {
         const int64_t offset = elements;
-        elements += size;
+        elements = size_sum(elements, size, "workspace");
         return offset;
     }
 };
@@ -332,7 +333,7 @@ void cross_selective_scan_fwd(const CrossSelectiveScanParams& p) {
 
 int64_t cross_selective_scan_bwd_workspace_bytes(const CrossSelectiveScanParams& p, int64_t elem_size) {
     const Geometry g(p);
-    return BackwardWorkspace(g, TileBlocks(g)).elements * elem_size;
+    return size_product({BackwardWorkspace(g, TileBlocks(g)).elements, elem_size}, "workspace");
 }
 
 template <typename T>

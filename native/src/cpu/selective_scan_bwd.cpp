@@ -9,6 +9,7 @@
 #include "cpu/scan_scratch.h"
 #include "cpu/selective_scan_cpu.h"
 #include "cpu/thread_pool.h"
+#include "checked_size.h"
 
 namespace ssmb::cpu {
 
@@ -28,11 +29,12 @@ struct WorkspaceLayout {
         tiles_per_group = ScanWorkItems(p).tiles_per_group;
         per_tile_partials = tiles_per_group > 1;
         per_batch_partials = p.batch > 1;
-        const int64_t tile_block = per_tile_partials ? p.batch * p.groups * tiles_per_group * p.N * p.L : 0;
-        const int64_t batch_matrix = per_batch_partials ? p.batch * p.dim * p.N : 0;
+        const int64_t tile_block =
+            per_tile_partials ? size_product({p.batch, p.groups, tiles_per_group, p.N, p.L}, "workspace") : 0;
+        const int64_t batch_matrix = per_batch_partials ? size_product({p.batch, p.dim, p.N}, "workspace") : 0;
         // dD and ddelta_bias are reserved even when D / delta_bias are absent: the size query
         // does not know about the optional inputs.
-        const int64_t batch_vector = per_batch_partials ? p.batch * p.dim : 0;
+        const int64_t batch_vector = per_batch_partials ? size_product({p.batch, p.dim}, "workspace") : 0;
         dB_selective = take(p.B_selective ? tile_block : 0);
         dC_selective = take(p.C_selective ? tile_block : 0);
         dA = take(batch_matrix);
@@ -45,7 +47,7 @@ struct WorkspaceLayout {
 private:
     int64_t take(int64_t size) {
         const int64_t offset = elements;
-        elements += size;
+        elements = size_sum(elements, size, "workspace");
         return offset;
     }
 };
@@ -76,7 +78,7 @@ void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t in
 }  // namespace
 
 int64_t selective_scan_bwd_workspace_bytes(const SelectiveScanParams& p, int64_t elem_size) {
-    return WorkspaceLayout(p).elements * elem_size;
+    return size_product({WorkspaceLayout(p).elements, elem_size}, "workspace");
 }
 
 template <typename T>
