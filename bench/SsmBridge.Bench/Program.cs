@@ -6,6 +6,7 @@ using SsmBridge.Bench;
 // ./build.sh bench memory                   peak-memory table, one fresh process per point (Linux)
 // ./build.sh bench memory-cross             the same for SS2D's fused cross selective scan vs the composition
 // ./build.sh bench time-cross [reps]        its forward+backward wall and CPU time, alternating calls (min, median)
+// ./build.sh bench models [--sizes ...]     Vim-Ti, VMamba-T, S4ND-ViT-Ti, DeiT-Ti across image sizes, a fresh process per point
 return args switch {
     ["memory"] => MemoryProbe.RunTable(),
     ["memory-point", var scanCase, var impl, var pass] => MemoryProbe.RunPoint(scanCase, impl, pass),
@@ -14,6 +15,8 @@ return args switch {
     ["memory-cross-point", var crossCase, var impl, var pass] => MemoryProbe.RunCrossPoint(crossCase, impl, pass),
     ["time-cross"] => CrossScanTiming.Run(30),
     ["time-cross", var reps] => CrossScanTiming.Run(int.Parse(reps)),
+    // images/s and peak memory against image size (issue 10)
+    ["models", .. var rest] => ModelSweep.Run(rest),
     _ => Run(args),
 };
 
