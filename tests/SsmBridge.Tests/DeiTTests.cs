@@ -62,13 +62,14 @@ public class DeiTTests
     }
 
     [Theory]
-    [InlineData(ScalarType.Float64, 1e-12)]
-    [InlineData(ScalarType.Float32, 1e-5)]
-    public void AttentionEqualsExplicitSoftmaxOfScaledDotProducts(ScalarType dtype, double tolerance)
+    [InlineData(ScalarType.Float64, 1e-12, true)]
+    [InlineData(ScalarType.Float32, 1e-5, true)]
+    [InlineData(ScalarType.Float64, 1e-12, false)]
+    public void AttentionEqualsExplicitSoftmaxOfScaledDotProducts(ScalarType dtype, double tolerance, bool fusedAttn)
     {
         using var scope = NewDisposeScope();
         const long batch = 2, tokens = 7, dim = 48, heads = 3, headDim = dim / heads;
-        var attention = new DeiTAttention(dim, heads);
+        var attention = new DeiTAttention(dim, heads, fusedAttn: fusedAttn);
         attention.to(dtype);
         attention.eval();
         var x = randn(batch, tokens, dim, dtype);
@@ -84,6 +85,26 @@ public class DeiTTests
 
         var err = ModelAssert.RelativeError(actual, expected);
         Assert.True(err < tolerance, $"relative error {err:E2}");
+    }
+
+    [Fact]
+    public void ExplicitAttentionModelGivesTheSameLogitsAndGradients()
+    {
+        using var scope = NewDisposeScope();
+        var fused = models.deit_tiny_patch16_224(num_classes: 5, img_size: 48, drop_path_rate: 0);
+        var naive = models.deit_tiny_patch16_224(num_classes: 5, img_size: 48, drop_path_rate: 0, fused_attn: false);
+        ModelAssert.CopyWeights(fused, naive);
+        var images = randn(2, 3, 48, 48);
+        var a = fused.forward(images);
+        var b = naive.forward(images);
+        Assert.True(ModelAssert.RelativeError(a, b) < 1e-5, $"logits differ: {ModelAssert.RelativeError(a, b):E2}");
+        a.square().sum().backward();
+        b.square().sum().backward();
+        var naiveParams = naive.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in fused.named_parameters()) {
+            var err = ModelAssert.RelativeError(p.grad!, naiveParams[name].grad!);
+            Assert.True(err < 1e-4, $"{name}: gradient relative error {err:E2}");
+        }
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed record DeiTConfig
     public double AttnDropRate { get; init; }
     public double DropPathRate { get; init; } = 0.1;
     public double NormEpsilon { get; init; } = 1e-6;
+    /// <summary>Attention through scaled_dot_product_attention (true) or explicitly with the tokens x tokens matrix (timm's fused_attn).</summary>
+    public bool FusedAttention { get; init; } = true;
 }
 
 /// <summary>
@@ -56,7 +58,7 @@ public sealed class DeiT : nn.Module<Tensor, Tensor>
         pos_drop = nn.Dropout(c.DropRate);
         blocks = nn.ModuleList(Enumerable.Range(0, c.Depth)
             .Select(i => new DeiTBlock(c.EmbedDim, c.NumHeads, c.MlpRatio, c.DropRate, c.AttnDropRate,
-                                       c.Depth > 1 ? c.DropPathRate * i / (c.Depth - 1) : 0, c.NormEpsilon)).ToArray());
+                                       c.Depth > 1 ? c.DropPathRate * i / (c.Depth - 1) : 0, c.NormEpsilon, c.FusedAttention)).ToArray());
         norm = nn.LayerNorm(c.EmbedDim, c.NormEpsilon);
         head_drop = nn.Dropout(c.DropRate);
         head = c.NumClasses > 0 ? nn.Linear(c.EmbedDim, c.NumClasses) : nn.Identity();
