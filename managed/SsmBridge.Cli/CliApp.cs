@@ -79,7 +79,7 @@ public sealed class CliDefinition
     public readonly Option<string?> Resolutions = new("--resolutions") { Description = "--compare at these image sizes, e.g. 224,384,512 (default 224,384)" };
     public readonly Option<string?> Plot = new("--plot") { Description = "--compare, and write throughput/memory-vs-resolution PNGs and sweep.csv into this folder" };
     public readonly Option<double> TimeCap = new("--time-cap") { Description = "Seconds of timed steps per point before stopping early (--compare)", DefaultValueFactory = _ => 60 };
-    public readonly Option<string> BenchModelKey = new("--bench-model") { Description = "vim_tiny, vim_tiny_reference, vmamba_tiny, s4nd_vit_tiny or deit_tiny", Required = true };
+    public readonly Option<string> BenchModelKey = new("--bench-model") { Description = "vim_tiny, vim_tiny_reference, vmamba_tiny, s4nd_vit_tiny, deit_tiny or deit_tiny_explicit", Required = true };
     public readonly Option<string> BenchModeName = new("--mode") { Description = "inference or training", DefaultValueFactory = _ => "inference" };
     public readonly Option<double> MemoryLimit = new("--memory-limit") { Description = "MiB of resident memory at which the point stops", DefaultValueFactory = _ => 20 * 1024 };
 

@@ -62,7 +62,7 @@ public class BenchCompareTests
         Assert.Contains("| training | 512 | 600 (200) | over memory limit | 1200 (900) | -50% | 1.5 |", table);
         var csv = SweepReport.Csv(points).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, csv.Length);
-        Assert.Equal("vim_tiny,\"Vim-Ti\",512,training,\"ok\",100,10,3,600,400,1.50,2.0", csv[1]);
+        Assert.Equal("vim_tiny,\"Vim-Ti\",512,training,\"ok\",100,10,3,600,400,NaN,1.50,2.0", csv[1]);
     }
 
     [Fact]

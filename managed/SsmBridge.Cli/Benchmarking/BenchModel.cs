@@ -17,11 +17,15 @@ public sealed record BenchModel(string Key, string Label, string Factory, IReadO
     public static readonly BenchModel VMambaTiny = new("vmamba_tiny", "VMamba-T", "vmamba_tiny_s1l8", None);
     public static readonly BenchModel S4NDViTTiny = new("s4nd_vit_tiny", "S4ND-ViT-Ti", "s4nd_vit_tiny_16", None);
     public static readonly BenchModel DeiTTiny = new("deit_tiny", "DeiT-Ti", "deit_tiny_patch16_224", None);
+    /// <summary>DeiT-Ti holding the tokens x tokens attention matrix, as the baselines of the Vim paper's Figure 1 did.</summary>
+    public static readonly BenchModel DeiTTinyExplicit = new("deit_tiny_explicit", "DeiT-Ti (explicit attention)", "deit_tiny_patch16_224",
+                                                             new Dictionary<string, string> { ["fused_attn"] = "false" });
 
     /// <summary>The four models compared at every resolution, in table order.</summary>
     public static readonly IReadOnlyList<BenchModel> Comparison = new[] { VimTiny, VMambaTiny, S4NDViTTiny, DeiTTiny };
 
-    public static IEnumerable<BenchModel> All => Comparison.Append(VimTinyReference);
+    /// <summary>Every model, in table order; Vim-Ti on reference ops last (it has a table of its own).</summary>
+    public static IEnumerable<BenchModel> All => Comparison.Append(DeiTTinyExplicit).Append(VimTinyReference);
 
     public static BenchModel Get(string key) =>
         All.FirstOrDefault(m => m.Key == key)

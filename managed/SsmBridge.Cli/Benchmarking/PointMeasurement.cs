@@ -6,9 +6,10 @@ namespace SsmBridge.Cli.Benchmarking;
 /// <summary>
 /// What one fresh process measured for one (model, resolution, mode) point: the median milliseconds per step
 /// (batch 1), the process's peak resident memory (VmHWM) and its resident size with model and inputs built,
-/// before the first step. Status is "ok" or why the point stopped (e.g. the memory limit).
+/// before the first step, and the process CPU time per timed step (all threads: the work done, which a busy
+/// machine inflates less than the wall time). Status is "ok" or why the point stopped (e.g. the memory limit).
 /// </summary>
-public sealed record PointMeasurement(string Status, double MsPerStep, int Steps, double PeakMiB, double ModelMiB)
+public sealed record PointMeasurement(string Status, double MsPerStep, int Steps, double PeakMiB, double ModelMiB, double CpuMsPerStep = double.NaN)
 {
     public const string Ok = "ok";
     public const string OverMemory = "over memory limit";

@@ -19,15 +19,19 @@ public static class PointRunner
         var modelMiB = ProcStatus.MiB("VmRSS");
         step.Step();
         var times = new List<double>();
+        var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
         var total = Stopwatch.StartNew();
         while (times.Count < steps && (times.Count == 0 || total.Elapsed.TotalSeconds < timeCapSeconds)) {
             var watch = Stopwatch.StartNew();
             step.Step();
             times.Add(watch.Elapsed.TotalMilliseconds);
         }
+        process.Refresh();
+        var cpuMs = (process.TotalProcessorTime - cpuStart).TotalMilliseconds / times.Count;
         times.Sort();
         var median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
-        return new PointMeasurement(PointMeasurement.Ok, median, times.Count, ProcStatus.MiB("VmHWM"), modelMiB);
+        return new PointMeasurement(PointMeasurement.Ok, median, times.Count, ProcStatus.MiB("VmHWM"), modelMiB, cpuMs);
     }
 
     // Polls VmRSS every 20 ms; past the limit it reports and ends the process before the machine runs out.

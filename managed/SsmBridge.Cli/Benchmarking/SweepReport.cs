@@ -11,7 +11,7 @@ public static class SweepReport
     public static string Markdown(IReadOnlyList<SweepPoint> points)
     {
         var text = new StringBuilder();
-        var models = BenchModel.Comparison.Where(m => points.Any(p => p.Model == m)).ToList();
+        var models = BenchModel.All.Where(m => m != BenchModel.VimTinyReference && points.Any(p => p.Model == m)).ToList();
         bool vimAndDeiT = models.Contains(BenchModel.VimTiny) && models.Contains(BenchModel.DeiTTiny);
 
         text.AppendLine("Images/s, batch 1 (median step; load = 1-minute load average when the row's points started):");
@@ -29,6 +29,14 @@ public static class SweepReport
         foreach (var row in Rows(points, models))
             Row(text, row, models.Select(m => Cell(row, m, p => $"{p.Measurement.PeakMiB:0} ({p.Measurement.PeakMiB - p.Measurement.ModelMiB:0})")),
                 vimAndDeiT ? Ratio(row, p => p.Measurement.PeakMiB, r => $"{(r - 1) * 100:+0;-0}%") : null);
+
+        text.AppendLine();
+        text.AppendLine("Process CPU time per timed step, ms (all threads; the work done, which load inflates less than wall time):");
+        text.AppendLine();
+        Header(text, models.Select(m => m.Label).Concat(vimAndDeiT ? new[] { "Vim-Ti speed-up over DeiT-Ti" } : Array.Empty<string>()));
+        foreach (var row in Rows(points, models))
+            Row(text, row, models.Select(m => Cell(row, m, p => p.Measurement.CpuMsPerStep.ToString("0", Inv))),
+                vimAndDeiT ? Ratio(row, p => 1 / p.Measurement.CpuMsPerStep, r => $"{r:0.00}x") : null);
 
         var reference = points.Where(p => p.Model == BenchModel.VimTinyReference).ToList();
         if (reference.Count > 0) {
@@ -50,11 +58,11 @@ public static class SweepReport
 
     public static string Csv(IReadOnlyList<SweepPoint> points)
     {
-        var text = new StringBuilder("model,label,resolution,mode,status,ms_per_step,images_per_s,steps,peak_mib,model_mib,load1,wall_s\n");
+        var text = new StringBuilder("model,label,resolution,mode,status,ms_per_step,images_per_s,steps,peak_mib,model_mib,cpu_ms_per_step,load1,wall_s\n");
         foreach (var p in points) {
             var m = p.Measurement;
             text.AppendLine(string.Create(Inv,
-                $"{p.Model.Key},\"{p.Model.Label}\",{p.Resolution},{Mode(p.Mode)},\"{m.Status}\",{m.MsPerStep:0.###},{m.ImagesPerSecond:0.####},{m.Steps},{m.PeakMiB:0.#},{m.ModelMiB:0.#},{p.Load1:0.00},{p.WallSeconds:0.0}"));
+                $"{p.Model.Key},\"{p.Model.Label}\",{p.Resolution},{Mode(p.Mode)},\"{m.Status}\",{m.MsPerStep:0.###},{m.ImagesPerSecond:0.####},{m.Steps},{m.PeakMiB:0.#},{m.ModelMiB:0.#},{m.CpuMsPerStep:0.#},{p.Load1:0.00},{p.WallSeconds:0.0}"));
         }
         return text.ToString();
     }
