@@ -43,6 +43,14 @@ public static class ModelSweep
         return points.All(p => p.Ok) ? 0 : 1;
     }
 
+    /// <summary>`models-plot CSV DIR`: the PNGs of a finished sweep, from its sweep.csv.</summary>
+    public static int Plot(string csvPath, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        SweepPlots.Write(outDir, SweepReport.FromCsv(File.ReadAllText(csvPath)));
+        return 0;
+    }
+
     private static Dictionary<string, string> Options(string[] args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);

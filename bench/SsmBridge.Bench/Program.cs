@@ -7,6 +7,7 @@ using SsmBridge.Bench;
 // ./build.sh bench memory-cross             the same for SS2D's fused cross selective scan vs the composition
 // ./build.sh bench time-cross [reps]        its forward+backward wall and CPU time, alternating calls (min, median)
 // ./build.sh bench models [--sizes ...]     Vim-Ti, VMamba-T, S4ND-ViT-Ti, DeiT-Ti across image sizes, a fresh process per point
+// ./build.sh bench models-plot CSV DIR      redraws a sweep's PNGs from its sweep.csv
 // ./build.sh bench vim-profile SIZE [reps]  Vim-Ti's forward split into matmuls, convolutions and scans
 return args switch {
     ["memory"] => MemoryProbe.RunTable(),
@@ -18,6 +19,7 @@ return args switch {
     ["time-cross", var reps] => CrossScanTiming.Run(int.Parse(reps)),
     // images/s and peak memory against image size (issue 10)
     ["models", .. var rest] => ModelSweep.Run(rest),
+    ["models-plot", var csv, var outDir] => ModelSweep.Plot(csv, outDir),
     ["vim-profile", var size] => VimProfile.Run(long.Parse(size), 5),
     ["vim-profile", var size, var reps] => VimProfile.Run(long.Parse(size), int.Parse(reps)),
     _ => Run(args),

@@ -66,6 +66,17 @@ public class BenchCompareTests
     }
 
     [Fact]
+    public void CsvReadsBackIntoTheSamePoints()
+    {
+        var points = new[] {
+            Point(BenchModel.VimTinyReference, 224, 16655.125, peak: 1861.5, model: 250),
+            Point(BenchModel.DeiTTinyExplicit, 1024, double.NaN, peak: double.NaN, model: double.NaN, status: "failed: x, y"),
+        };
+        var back = SweepReport.FromCsv(SweepReport.Csv(points));
+        Assert.Equal(points, back);
+    }
+
+    [Fact]
     public void MeasurementsRoundTripThroughTheChildProtocol()
     {
         var stopped = new PointMeasurement(PointMeasurement.OverMemory, double.NaN, 0, 20480.5, double.NaN);
@@ -90,7 +101,7 @@ public class BenchCompareTests
             var bytes = File.ReadAllBytes(dir.File(file));
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
             Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
-            Assert.Equal(900, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+            Assert.Equal(1100, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
         }
         // 4 models x 2 sizes x 2 modes + Vim on reference ops at 32 in both modes, and the header.
         var csv = File.ReadAllLines(dir.File("sweep.csv"));

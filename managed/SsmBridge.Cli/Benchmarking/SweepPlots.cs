@@ -17,9 +17,9 @@ public static class SweepPlots
         var throughput = Path.Combine(folder, ThroughputFile);
         var memory = Path.Combine(folder, MemoryFile);
         Figure(points, "images/s (batch 1, log scale)", p => Math.Log10(p.ImagesPerSecond), logScale: true)
-            .SavePng(throughput, 900, 560);
+            .SavePng(throughput, 1100, 560);
         Figure(points, "peak process memory, GiB (VmHWM)", p => p.PeakMiB / 1024, logScale: false)
-            .SavePng(memory, 900, 560);
+            .SavePng(memory, 1100, 560);
         return new[] { throughput, memory };
     }
 
@@ -47,7 +47,8 @@ public static class SweepPlots
                 IntegerTicksOnly = true,
                 LabelFormatter = y => Math.Pow(10, y).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
             };
-        plot.ShowLegend(Alignment.UpperRight);
+        // Beside the axes: inside, it would hide the largest sizes' points.
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 }

@@ -67,6 +67,33 @@ public static class SweepReport
         return text.ToString();
     }
 
+    /// <summary>Reads what <see cref="Csv"/> wrote (e.g. to redraw the plots of a finished sweep).</summary>
+    public static IReadOnlyList<SweepPoint> FromCsv(string csv) =>
+        csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).Select(line => {
+            var f = Fields(line);
+            if (f.Count != 13) throw new FormatException($"sweep CSV: expected 13 fields, got {f.Count} in '{line}'");
+            double D(int i) => double.Parse(f[i], Inv);
+            var measurement = new PointMeasurement(f[4], D(5), int.Parse(f[7], Inv), D(8), D(9), D(10));
+            return new SweepPoint(BenchModel.Get(f[0]), long.Parse(f[2], Inv), Enum.Parse<BenchMode>(f[3], ignoreCase: true), measurement, D(11), D(12));
+        }).ToList();
+
+    // Comma-separated fields; double quotes protect commas (statuses and labels are quoted).
+    private static List<string> Fields(string line)
+    {
+        var fields = new List<string>();
+        var current = new StringBuilder();
+        bool quoted = false;
+        foreach (var c in line) {
+            if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) {
+                fields.Add(current.ToString());
+                current.Clear();
+            } else current.Append(c);
+        }
+        fields.Add(current.ToString());
+        return fields;
+    }
+
     private static string Mode(BenchMode mode) => mode.ToString().ToLowerInvariant();
 
     private static string Format(double value) => value >= 100 ? "0" : value >= 10 ? "0.0" : "0.00";
