@@ -58,6 +58,9 @@ public sealed class CrossScanInputs : IDisposable
 
     public Tensor Fused() => ops.cross_selective_scan(u, delta, A, B, C, D, delta_bias, delta_softplus: true);
 
+    /// <summary><see cref="reference.cross_selective_scan"/>: the same composition in plain TorchSharp ops, from pixel-order inputs.</summary>
+    public Tensor Reference() => reference.cross_selective_scan(u, delta, A, B, C, D, delta_bias, delta_softplus: true);
+
     public Tensor Composed()
     {
         var c = _case;
@@ -100,8 +103,8 @@ public sealed class CrossScanInputs : IDisposable
 
 /// <summary>
 /// SS2D's scan core at VMamba-T stage 1: the fused <see cref="ops.cross_selective_scan"/> against the
-/// composition of our separate fused ops (cross_scan -> selective_scan -> cross_merge), forward and
-/// forward+backward. Peak memory: <c>memory-cross</c> (<see cref="MemoryProbe"/>).
+/// composition of our separate fused ops (cross_scan -> selective_scan -> cross_merge) and against
+/// <see cref="reference.cross_selective_scan"/> (plain TorchSharp ops), forward and forward+backward. Peak memory: <c>memory-cross</c> (<see cref="MemoryProbe"/>).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ScanConfig))]
@@ -146,4 +149,14 @@ public class CrossSelectiveScanBenchmarks
 
     [Benchmark]
     public void FusedForwardBackward() => _leaves.WithBackward(_leaves.Fused);
+
+    [Benchmark]
+    public void ReferenceForward()
+    {
+        using var scope = NewDisposeScope();
+        _inputs.Reference();
+    }
+
+    [Benchmark]
+    public void ReferenceForwardBackward() => _leaves.WithBackward(_leaves.Reference);
 }

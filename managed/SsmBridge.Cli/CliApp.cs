@@ -71,11 +71,25 @@ public sealed class CliDefinition
     public readonly Option<int> BenchSteps = new("--steps") { Description = "Timed iterations (after 2 warm-up ones)", DefaultValueFactory = _ => 10 };
     public readonly Option<long> InChans = new("--in-chans") { Description = "Input channels (0: 1 for presets, 3 for published models)", DefaultValueFactory = _ => 0 };
 
+    // bench --compare (issue 10) and its hidden per-point child
+    public readonly Option<bool> Compare = new("--compare") {
+        Description = "Compare Vim-Ti, VMamba-T, S4ND-ViT-Ti and DeiT-Ti (and Vim-Ti on reference ops) across image sizes, batch 1, a fresh process per point",
+    };
+    public readonly Option<bool> Quick = new("--quick") { Description = "--compare at sizes 32 and 64 with one timed step (a smoke test)" };
+    public readonly Option<string?> Resolutions = new("--resolutions") { Description = "--compare at these image sizes, e.g. 224,384,512 (default 224,384)" };
+    public readonly Option<string?> Plot = new("--plot") { Description = "--compare, and write throughput/memory-vs-resolution PNGs and sweep.csv into this folder" };
+    public readonly Option<double> TimeCap = new("--time-cap") { Description = "Seconds of timed steps per point before stopping early (--compare)", DefaultValueFactory = _ => 60 };
+    public readonly Option<string> BenchModelKey = new("--bench-model") { Description = "vim_tiny, vim_tiny_reference, vmamba_tiny, s4nd_vit_tiny, deit_tiny or deit_tiny_explicit", Required = true };
+    public readonly Option<string> BenchModeName = new("--mode") { Description = "inference or training", DefaultValueFactory = _ => "inference" };
+    public readonly Option<double> MemoryLimit = new("--memory-limit") { Description = "MiB of resident memory at which the point stops", DefaultValueFactory = _ => 20 * 1024 };
+
     public RootCommand Build(Func<ParseResult, Func<CommandContext, int>, int> runner)
     {
         NonNegative(Epochs); NonNegative(MaxSteps); NonNegative(TimeLimit); Positive(BatchSize); Positive(Lr); NonNegative(WeightDecay); NonNegative(ImgSize);
         NonNegative(Threads); NonNegative(LimitTrain); NonNegative(LimitTest); Positive(ErfImages); Positive(BenchSteps); NonNegative(InChans);
+        Positive(TimeCap); Positive(MemoryLimit);
         Range(Warmup, 0, 1); Range(LabelSmoothing, 0, 1);
+        BenchModeName.AcceptOnlyFromAmong("inference", "training");
         Verbosity.AcceptOnlyFromAmong("quiet", "minimal", "normal", "detailed", "diagnostic");
 
         var train = new Command("train", "Train a model (AdamW, warm-up + cosine, label smoothing) and write a checkpoint, curves and a report") {
@@ -104,19 +118,41 @@ public sealed class CliDefinition
 
         var benchBatch = new Option<int>("--batch-size", "-b") { Description = "Images per step", DefaultValueFactory = _ => 32 };
         Positive(benchBatch);
-        var bench = new Command("bench", "Time a model's inference forward and training step (images/s)") {
-            Model, ModelArgs, benchBatch, ImgSize, InChans, Threads, BenchSteps, Seed,
+        var bench = new Command("bench", "Time a model's inference forward and training step (images/s), or --compare Vim, VMamba, S4ND and DeiT across image sizes") {
+            Model, ModelArgs, benchBatch, ImgSize, InChans, Threads, BenchSteps, Seed, Compare, Quick, Resolutions, Plot, TimeCap,
         };
-        bench.SetAction(r => runner(r, ctx => BenchCommand.Run(ctx, r.GetValue(Model)!, ModelRegistry.ParseArgs(r.GetValue(ModelArgs)), r.GetValue(benchBatch), r.GetValue(ImgSize),
-                                                               r.GetValue(InChans), r.GetValue(Threads), r.GetValue(BenchSteps), r.GetValue(Seed))));
+        bench.Validators.Add(r => {
+            if (!Comparing(r)) return;
+            foreach (var single in new Option[] { Model, ModelArgs, benchBatch, ImgSize, InChans })
+                if (r.GetResult(single) is { Implicit: false }) r.AddError($"{single.Name} times one model; --compare, --quick, --resolutions and --plot compare the fixed four");
+            if (r.GetValue(Quick) && r.GetValue(Resolutions) is not null) r.AddError("--quick fixes the sizes; leave out --resolutions");
+        });
+        bench.SetAction(r => runner(r, ctx => Comparing(r.CommandResult)
+            ? BenchCompareCommand.Run(ctx, r.GetValue(Quick) ? BenchCompareCommand.QuickResolutions
+                                           : r.GetValue(Resolutions) is { } sizes ? BenchCompareCommand.ParseResolutions(sizes) : BenchCompareCommand.DefaultResolutions,
+                                      r.GetResult(BenchSteps) is { Implicit: false } ? r.GetValue(BenchSteps) : r.GetValue(Quick) ? 1 : 3,
+                                      r.GetValue(TimeCap), r.GetValue(Threads), r.GetValue(Plot))
+            : BenchCommand.Run(ctx, r.GetValue(Model)!, ModelRegistry.ParseArgs(r.GetValue(ModelArgs)), r.GetValue(benchBatch), r.GetValue(ImgSize),
+                               r.GetValue(InChans), r.GetValue(Threads), r.GetValue(BenchSteps), r.GetValue(Seed))));
+
+        var benchPoint = new Command("bench-point", "One point of `bench --compare`, in a fresh process (internal)") {
+            BenchModelKey, ImgSize, BenchModeName, BenchSteps, TimeCap, MemoryLimit, Threads,
+        };
+        benchPoint.Hidden = true;
+        benchPoint.SetAction(r => runner(r, ctx => BenchPointCommand.Run(ctx, r.GetValue(BenchModelKey)!, r.GetValue(ImgSize), r.GetValue(BenchModeName)!,
+                                                                         r.GetValue(BenchSteps), r.GetValue(TimeCap), r.GetValue(MemoryLimit), r.GetValue(Threads))));
 
         var info = new Command("info", "Versions, CPU code path, threads, CUDA availability and the models on offer");
         info.SetAction(r => runner(r, InfoCommand.Run));
 
         return new RootCommand("ssmbridge: train, evaluate, benchmark and inspect state-space vision models (Vim, VMamba, S4ND) on the CPU") {
-            Verbosity, train, eval, bench, erf, info,
+            Verbosity, train, eval, bench, benchPoint, erf, info,
         };
     }
+
+    // Any of --compare, --quick, --resolutions, --plot asks for the comparison.
+    private bool Comparing(CommandResult r) =>
+        r.GetValue(Compare) || r.GetValue(Quick) || r.GetValue(Resolutions) is not null || r.GetValue(Plot) is not null;
 
     // Validators run after conversion; a value that did not convert already has its own parse error.
     private static bool TryValue<T>(OptionResult r, out T value)

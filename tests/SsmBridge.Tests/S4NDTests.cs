@@ -298,6 +298,23 @@ public class S4NDModelTests
     }
 
     [Fact]
+    public void ViTTinyHasDeiTTinyWidthAndDepth()
+    {
+        using var scope = NewDisposeScope();
+        var model = models.s4nd_vit_tiny_16();
+        // Per block at width d (d_state 64 -> 32 complex modes, 2 channels x 2 directions): norm1 2d, D 2d, inv_dt d,
+        // C 4 x d x 32 x 2, B 64, A_real + A_imag 64, GLU output_linear (2d x 2d + 2d), norm2 2d, MLP 8d^2 + 5d
+        // = 12d^2 + 270d + 128; plus the patch embedding 768d + d, the final norm 2d and the head 1000d + 1000.
+        const long d = 192;
+        Assert.Equal(12 * (12 * d * d + 270 * d + 128) + 769 * d + 2 * d + 1000 * d + 1000, ModelAssert.ParameterCount(model));
+        var state = model.state_dict();
+        Assert.Equal(new long[] { 192, 3, 16, 16 }, state["patch_embed.proj.weight"].shape);
+        Assert.Contains("blocks.11.mlp.fc2.bias", state.Keys);
+        Assert.DoesNotContain("blocks.12.mlp.fc2.bias", state.Keys);
+        Assert.Equal(new long[] { 768, 192 }, state["blocks.0.mlp.fc1.weight"].shape);
+    }
+
+    [Fact]
     public void SmallViTForwardAndBackwardReachEveryParameter()
     {
         using var scope = NewDisposeScope();
