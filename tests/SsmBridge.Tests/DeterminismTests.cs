@@ -16,7 +16,7 @@ public class DeterminismTests
     private const int Repeats = 3;
 
     /// <summary>Every output and input gradient of one op call on fixed inputs, flattened in a fixed order.</summary>
-    private static readonly Dictionary<string, Func<Tensor[]>> Ops = new()
+    internal static readonly Dictionary<string, Func<Tensor[]>> Ops = new()
     {
         ["selective_scan"] = () => {
             var x = ScanInputs.Random(ScanConfig.AllOn(2, 8, 150, 4, 2), 7).Leaves(ScalarType.Float32);
