@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/cross_scan_index.h"
+#include "cross_scan_args.h"
 #include "cpu/cross_selective_scan.h"
 #include "error.h"
 #include "selective_scan.h"
@@ -39,38 +40,6 @@ cpu::CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dty
     return p;
 }
 
-// The buffers every call reads, with their byte sizes.
-struct CallBuffers {
-    std::vector<Buffer> inputs;
-    int64_t image, directions, states, A, channels, chunk_states;
-};
-
-CallBuffers call_inputs(const cpu::CrossSelectiveScanParams& p, int64_t elem, const void* u, const void* delta,
-                        const void* A, const void* B, const void* C, const void* D, const void* delta_bias) {
-    const int64_t K = kCrossScanDirections;
-    CallBuffers s;
-    s.image = checked_bytes("u", {p.batch, p.dim, p.height, p.width}, elem);
-    s.directions = checked_bytes("delta", {p.batch, K, p.dim, p.height, p.width}, elem);
-    s.states = checked_bytes("B", {p.batch, K, p.N, p.height, p.width}, elem);
-    s.A = checked_bytes("A", {K * p.dim, p.N}, elem);
-    s.channels = checked_bytes("D", {K * p.dim}, elem);
-    s.chunk_states = checked_bytes("chunk_states", {p.batch, K * p.dim, scan_num_chunks(p.L()), p.N}, elem);
-    s.inputs = {{"u", u, s.image}, {"delta", delta, s.directions}, {"A", A, s.A},
-                {"B", B, s.states}, {"C", C, s.states},        {"D", D, s.channels},
-                {"delta_bias", delta_bias, s.channels}};
-    for (int i = 0; i < 5; ++i) require_non_null(s.inputs[i]);
-    return s;
-}
-
-void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input) {
-    if (input && !grad)
-        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected a buffer because " +
-                                                     input_name + " is given, got null");
-    if (!input && grad)
-        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected null because " + input_name +
-                                                     " is null, got a buffer");
-}
-
 template <class Fn>
 void dispatch_cpu(ssmb_dtype dtype, Fn&& fn) {
     if (dtype == SSMB_FLOAT64)
@@ -90,7 +59,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd(ssmb_dtype dtype, ssmb_dtype 
                                                    int32_t delta_softplus, void* out, void* chunk_states) {
     return guarded([&] {
         cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        const CallBuffers s = call_inputs(p, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
+        const CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
         const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
@@ -121,7 +90,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype 
                                                    int64_t workspace_bytes) {
     return guarded([&] {
         cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        CallBuffers s = call_inputs(p, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
+        CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
         s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
         s.inputs.push_back({"dout", dout, s.image});
         require_non_null(s.inputs[s.inputs.size() - 2]);

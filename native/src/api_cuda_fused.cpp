@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/cross_scan_index.h"
+#include "cross_scan_args.h"
 #include "cuda/cross_selective_scan_cuda.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device.h"
@@ -104,38 +105,6 @@ cuda::CrossScanCudaParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_d
     return p;
 }
 
-struct CrossCudaBuffers {
-    std::vector<Buffer> inputs;
-    int64_t image, directions, states, A, channels, chunk_states;
-};
-
-CrossCudaBuffers cross_cuda_inputs(const cuda::CrossScanCudaParams& p, const void* u, const void* delta,
-                                   const void* A, const void* B, const void* C, const void* D,
-                                   const void* delta_bias) {
-    const int64_t K = kCrossScanDirections, elem = 4;
-    CrossCudaBuffers s;
-    s.image = checked_bytes("u", {p.batch, p.dim, p.height, p.width}, elem);
-    s.directions = checked_bytes("delta", {p.batch, K, p.dim, p.height, p.width}, elem);
-    s.states = checked_bytes("B", {p.batch, K, p.N, p.height, p.width}, elem);
-    s.A = checked_bytes("A", {K * p.dim, p.N}, elem);
-    s.channels = checked_bytes("D", {K * p.dim}, elem);
-    s.chunk_states = checked_bytes("chunk_states", {p.batch, K * p.dim, scan_num_chunks(p.L()), p.N}, elem);
-    s.inputs = {{"u", u, s.image}, {"delta", delta, s.directions}, {"A", A, s.A},
-                {"B", B, s.states}, {"C", C, s.states},        {"D", D, s.channels},
-                {"delta_bias", delta_bias, s.channels}};
-    for (int i = 0; i < 5; ++i) require_non_null(s.inputs[i]);
-    return s;
-}
-
-void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input) {
-    if (input && !grad)
-        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected a buffer because " +
-                                                     input_name + " is given, got null");
-    if (!input && grad)
-        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected null because " + input_name +
-                                                     " is null, got a buffer");
-}
-
 void set_inputs(cuda::CrossScanCudaParams& p, const void* u, const void* delta, const void* A, const void* B,
                 const void* C, const void* D, const void* delta_bias, int32_t delta_softplus) {
     p.u = static_cast<const float*>(u);
@@ -212,7 +181,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd_cuda(ssmb_dtype dtype, ssmb_d
                                                         void* chunk_states, void* stream) {
     return guarded([&] {
         cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        const CrossCudaBuffers s = cross_cuda_inputs(p, u, delta, A, B, C, D, delta_bias);
+        const CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, sizeof(float), u, delta, A, B, C, D, delta_bias);
         const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
@@ -248,7 +217,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_cuda(ssmb_dtype dtype, ssmb_d
     return guarded([&] {
         cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
-        CrossCudaBuffers s = cross_cuda_inputs(p, u, delta, A, B, C, D, delta_bias);
+        CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, sizeof(float), u, delta, A, B, C, D, delta_bias);
         s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
         s.inputs.push_back({"dout", dout, s.image});
         require_non_null(s.inputs[s.inputs.size() - 2]);

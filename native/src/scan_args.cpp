@@ -40,16 +40,6 @@ void set_inputs(SelectiveScanParams& p, const void* u, const void* delta, const 
     p.reverse = reverse != 0;
 }
 
-// An optional gradient exists exactly when its input does.
-void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input) {
-    if (input && !grad)
-        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected a buffer because " +
-                                                     input_name + " is given, got null");
-    if (!input && grad)
-        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected null because " + input_name +
-                                                     " is null, got a buffer");
-}
-
 }  // namespace
 
 SelectiveScanParams scan_shape(int64_t batch, int64_t dim, int64_t L, int64_t N, int64_t groups,

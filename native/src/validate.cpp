@@ -60,6 +60,15 @@ void require_non_null(const Buffer& buffer) {
     require(buffer.data != nullptr, std::string(buffer.name) + ": expected a data pointer, got null");
 }
 
+void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input) {
+    if (input && !grad)
+        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected a buffer because " +
+                                                     input_name + " is given, got null");
+    if (!input && grad)
+        throw Error(SSMB_ERROR_INVALID_ARGUMENT, std::string(grad_name) + ": expected null because " + input_name +
+                                                     " is null, got a buffer");
+}
+
 namespace {
 bool overlaps(const Buffer& a, const Buffer& b) {
     if (!a.data || !b.data || a.bytes == 0 || b.bytes == 0) return false;

@@ -33,6 +33,9 @@ struct Buffer {
 
 void require_non_null(const Buffer& buffer);
 
+// An optional gradient buffer is given exactly when its input is.
+void require_paired(const char* grad_name, const void* grad, const char* input_name, const void* input);
+
 // An output must not overlap any input or any other output, or the call could corrupt data.
 void require_no_overlap(const std::vector<Buffer>& inputs, const std::vector<Buffer>& outputs);
 
