@@ -10,6 +10,7 @@
 
 #include "common/cross_scan_index.h"
 #include "cross_scan_args.h"
+#include "s4d_args.h"
 #include "cuda/cross_selective_scan_cuda.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device.h"
@@ -39,7 +40,7 @@ void require_grid(const char* name, int64_t blocks, const std::string& what) {
 
 struct S4dCudaArgs {
     cuda::S4dSizes sizes;
-    int64_t row_bytes, mode_bytes, kernel_bytes;
+    S4dBytes bytes;
 };
 
 S4dCudaArgs s4d_cuda_args(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L) {
@@ -53,19 +54,7 @@ S4dCudaArgs s4d_cuda_args(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L) {
     require_grid("H", H, "H");
     require(L <= (int64_t(1) << 31) - 1, "L: must stay below 2^31 on CUDA, got " + std::to_string(L));
     const int64_t elem = dtype_size(dtype);
-    return {cuda::S4dSizes{H, N, L}, checked_bytes("log_dt", {H}, elem), checked_bytes("A_real", {H, N}, elem),
-            checked_bytes("K", {H, L}, elem)};
-}
-
-std::vector<Buffer> s4d_cuda_inputs(const S4dCudaArgs& a, const void* log_dt, const void* A_real,
-                                    const void* A_imag, const void* C_real, const void* C_imag) {
-    std::vector<Buffer> inputs = {{"log_dt", log_dt, a.row_bytes},
-                                  {"A_real", A_real, a.mode_bytes},
-                                  {"A_imag", A_imag, a.mode_bytes},
-                                  {"C_real", C_real, a.mode_bytes},
-                                  {"C_imag", C_imag, a.mode_bytes}};
-    for (const Buffer& b : inputs) require_non_null(b);
-    return inputs;
+    return {cuda::S4dSizes{H, N, L}, s4d_bytes(H, N, L, elem)};
 }
 
 template <class Fn>
@@ -129,8 +118,8 @@ SSMB_API ssmb_status ssmb_s4d_kernel_fwd_cuda(ssmb_dtype dtype, int64_t H, int64
                                               const void* C_imag, void* K, void* stream) {
     return guarded([&] {
         const S4dCudaArgs a = s4d_cuda_args(dtype, H, N, L);
-        const std::vector<Buffer> inputs = s4d_cuda_inputs(a, log_dt, A_real, A_imag, C_real, C_imag);
-        const Buffer out{"K", K, a.kernel_bytes};
+        const std::vector<Buffer> inputs = s4d_inputs(a.bytes, log_dt, A_real, A_imag, C_real, C_imag);
+        const Buffer out{"K", K, a.bytes.kernel};
         require_non_null(out);
         require_no_overlap(inputs, {out});
         const cuda::DeviceScope scope(cuda::device_of(joined(inputs, {out})));
@@ -150,15 +139,10 @@ SSMB_API ssmb_status ssmb_s4d_kernel_bwd_cuda(ssmb_dtype dtype, int64_t H, int64
                                               void* dA_imag, void* dC_real, void* dC_imag, void* stream) {
     return guarded([&] {
         const S4dCudaArgs a = s4d_cuda_args(dtype, H, N, L);
-        std::vector<Buffer> inputs = s4d_cuda_inputs(a, log_dt, A_real, A_imag, C_real, C_imag);
-        inputs.push_back({"dK", dK, a.kernel_bytes});
+        std::vector<Buffer> inputs = s4d_inputs(a.bytes, log_dt, A_real, A_imag, C_real, C_imag);
+        inputs.push_back({"dK", dK, a.bytes.kernel});
         require_non_null(inputs.back());
-        const std::vector<Buffer> outputs = {{"dlog_dt", dlog_dt, a.row_bytes},
-                                             {"dA_real", dA_real, a.mode_bytes},
-                                             {"dA_imag", dA_imag, a.mode_bytes},
-                                             {"dC_real", dC_real, a.mode_bytes},
-                                             {"dC_imag", dC_imag, a.mode_bytes}};
-        for (const Buffer& b : outputs) require_non_null(b);
+        const std::vector<Buffer> outputs = s4d_grads(a.bytes, dlog_dt, dA_real, dA_imag, dC_real, dC_imag);
         require_no_overlap(inputs, outputs);
         const cuda::DeviceScope scope(cuda::device_of(joined(inputs, outputs)));
         dispatch_s4d(dtype, [&](auto t) {

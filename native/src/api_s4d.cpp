@@ -6,6 +6,7 @@
 #include "cpu/s4d_kernel.h"
 #include "error.h"
 #include "image_args.h"
+#include "s4d_args.h"
 #include "ssmbridge.h"
 #include "validate.h"
 
@@ -17,7 +18,7 @@ namespace {
 // arrays (overflow-checked).
 struct S4dArgs {
     cpu::S4dShape shape;
-    int64_t row_bytes, mode_bytes, kernel_bytes;
+    S4dBytes bytes;
 };
 
 S4dArgs s4d_args(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L) {
@@ -26,19 +27,7 @@ S4dArgs s4d_args(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L) {
     require_positive("N", N);
     require_positive("L", L);
     const int64_t elem = dtype_size(dtype);
-    return {cpu::S4dShape{H, N, L}, checked_bytes("log_dt", {H}, elem), checked_bytes("A_real", {H, N}, elem),
-            checked_bytes("K", {H, L}, elem)};
-}
-
-std::vector<Buffer> s4d_inputs(const S4dArgs& a, const void* log_dt, const void* A_real, const void* A_imag,
-                               const void* C_real, const void* C_imag) {
-    std::vector<Buffer> inputs = {{"log_dt", log_dt, a.row_bytes},
-                                  {"A_real", A_real, a.mode_bytes},
-                                  {"A_imag", A_imag, a.mode_bytes},
-                                  {"C_real", C_real, a.mode_bytes},
-                                  {"C_imag", C_imag, a.mode_bytes}};
-    for (const Buffer& b : inputs) require_non_null(b);
-    return inputs;
+    return {cpu::S4dShape{H, N, L}, s4d_bytes(H, N, L, elem)};
 }
 
 }  // namespace
@@ -50,8 +39,8 @@ SSMB_API ssmb_status ssmb_s4d_kernel_fwd(ssmb_dtype dtype, int64_t H, int64_t N,
                                          const void* C_imag, void* K) {
     return guarded([&] {
         const S4dArgs a = s4d_args(dtype, H, N, L);
-        const std::vector<Buffer> inputs = s4d_inputs(a, log_dt, A_real, A_imag, C_real, C_imag);
-        const Buffer out{"K", K, a.kernel_bytes};
+        const std::vector<Buffer> inputs = s4d_inputs(a.bytes, log_dt, A_real, A_imag, C_real, C_imag);
+        const Buffer out{"K", K, a.bytes.kernel};
         require_non_null(out);
         require_no_overlap(inputs, {out});
         dispatch_cpu_float(dtype, [&](auto t) {
@@ -69,15 +58,10 @@ SSMB_API ssmb_status ssmb_s4d_kernel_bwd(ssmb_dtype dtype, int64_t H, int64_t N,
                                          void* dA_imag, void* dC_real, void* dC_imag) {
     return guarded([&] {
         const S4dArgs a = s4d_args(dtype, H, N, L);
-        std::vector<Buffer> inputs = s4d_inputs(a, log_dt, A_real, A_imag, C_real, C_imag);
-        inputs.push_back({"dK", dK, a.kernel_bytes});
+        std::vector<Buffer> inputs = s4d_inputs(a.bytes, log_dt, A_real, A_imag, C_real, C_imag);
+        inputs.push_back({"dK", dK, a.bytes.kernel});
         require_non_null(inputs.back());
-        const std::vector<Buffer> outputs = {{"dlog_dt", dlog_dt, a.row_bytes},
-                                             {"dA_real", dA_real, a.mode_bytes},
-                                             {"dA_imag", dA_imag, a.mode_bytes},
-                                             {"dC_real", dC_real, a.mode_bytes},
-                                             {"dC_imag", dC_imag, a.mode_bytes}};
-        for (const Buffer& b : outputs) require_non_null(b);
+        const std::vector<Buffer> outputs = s4d_grads(a.bytes, dlog_dt, dA_real, dA_imag, dC_real, dC_imag);
         require_no_overlap(inputs, outputs);
         dispatch_cpu_float(dtype, [&](auto t) {
             using T = decltype(t);
