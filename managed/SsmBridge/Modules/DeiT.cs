@@ -1,3 +1,4 @@
+using SsmBridge.Internal;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -91,9 +92,8 @@ public sealed class DeiT : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"images: expected (batch, {c.InChannels}, {c.ImgSize}, {c.ImgSize}) (the position embedding is laid out for img_size {c.ImgSize}), " +
                 $"got ({string.Join(", ", images.shape)})", nameof(images));
-        if (images.dtype != pos_embed.dtype || images.device_type != pos_embed.device_type || images.device_index != pos_embed.device_index)
-            throw new ArgumentException($"images: expected {pos_embed.dtype} on {pos_embed.device} like the model, got {images.dtype} on {images.device}",
-                                        nameof(images));
+        // dtype and device against the model's parameters: the checks every image model shares
+        ModelInput.Images(images, nameof(images), c.InChannels, c.ImgSize, this);
     }
 
     // timm's init_weights (mode ''): position embedding trunc-normal std 0.02, class token normal std 1e-6, every
