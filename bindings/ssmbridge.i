@@ -44,6 +44,7 @@
 %rename(Version) ssmb_version;
 %rename(HasCuda) ssmb_has_cuda;
 %rename(CpuIsa) ssmb_cpu_isa;
+%rename(CpuThreading) ssmb_cpu_threading;
 %rename(SetNumThreads) ssmb_set_num_threads;
 %rename(GetNumThreads) ssmb_get_num_threads;
 %rename(SelectiveScanChunkSize) ssmb_selective_scan_chunk_size;

@@ -41,6 +41,11 @@ public class Native {
     return ret;
   }
 
+  public static string CpuThreading() {
+    string ret = NativePINVOKE.CpuThreading();
+    return ret;
+  }
+
   public static long SelectiveScanChunkSize() {
     long ret = NativePINVOKE.SelectiveScanChunkSize();
     return ret;

@@ -211,6 +211,9 @@ class NativePINVOKE {
   [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_GetNumThreads___")]
   public static extern int GetNumThreads();
 
+  [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_CpuThreading___")]
+  public static extern string CpuThreading();
+
   [global::System.Runtime.InteropServices.DllImport("ssmbridge", EntryPoint="CSharp_SsmBridgefInterop_SelectiveScanChunkSize___")]
   public static extern long SelectiveScanChunkSize();
 

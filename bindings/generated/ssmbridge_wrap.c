@@ -343,6 +343,16 @@ SWIGEXPORT int SWIGSTDCALL CSharp_SsmBridgefInterop_GetNumThreads___() {
 }
 
 
+SWIGEXPORT char * SWIGSTDCALL CSharp_SsmBridgefInterop_CpuThreading___() {
+  char * jresult ;
+  char *result = 0 ;
+  
+  result = (char *)ssmb_cpu_threading();
+  jresult = SWIG_csharp_string_callback((const char *)result); 
+  return jresult;
+}
+
+
 SWIGEXPORT long long SWIGSTDCALL CSharp_SsmBridgefInterop_SelectiveScanChunkSize___() {
   long long jresult ;
   int64_t result;

@@ -2,6 +2,7 @@
 // point runs its body inside guarded() (error.h).
 #include <string>
 
+#include "cpu/host_openmp.h"
 #include "cpu/isa.h"
 #include "cpu/selective_scan_cpu.h"
 #include "cpu/thread_pool.h"
@@ -81,6 +82,14 @@ SSMB_API ssmb_status ssmb_set_num_threads(int32_t num_threads) {
 }
 
 SSMB_API int32_t ssmb_get_num_threads(void) { return cpu::get_num_threads(); }
+
+SSMB_API const char* ssmb_cpu_threading(void) {
+    const cpu::HostOpenMP* omp = cpu::host_openmp();
+    if (omp == nullptr) return "pool";
+    // The runtime found is never replaced, so one description serves the process.
+    static const std::string description = std::string("openmp ") + omp->library;
+    return description.c_str();
+}
 
 SSMB_API int64_t ssmb_selective_scan_chunk_size(void) { return kScanChunkSize; }
 

@@ -72,6 +72,13 @@ SSMB_API const char* ssmb_cpu_isa(void);
 SSMB_API ssmb_status ssmb_set_num_threads(int32_t num_threads);
 SSMB_API int32_t ssmb_get_num_threads(void);
 
+/* Which threads run the CPU kernels' parallel work, for the next call: "openmp <file>" when a GNU
+ * OpenMP runtime is already loaded in the process (on Linux, e.g. libtorch's libgomp: the kernels then
+ * run on libtorch's own OpenMP team, so the two never compete for cores), else "pool" (the library's
+ * own threads). Either way at most ssmb_get_num_threads() threads; the environment variable
+ * SSMB_CPU_THREADS=pool, read at first use, forces the pool. */
+SSMB_API const char* ssmb_cpu_threading(void);
+
 /* ---- selective scan (Mamba's selective_scan_fn, plus reverse) ----------------------------- */
 /*
  * Recurrence, per batch b, channel d, state n, with g = d / (dim / groups) and

@@ -1,5 +1,7 @@
 #include "cpu/thread_pool.h"
 
+#include "cpu/host_openmp.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -41,6 +43,10 @@ public:
             fn(0, n_items);
             return;
         }
+        if (const HostOpenMP* omp = host_openmp(); omp != nullptr && !omp->in_parallel()) {
+            run_on_openmp(*omp, n_items, slices, fn);
+            return;
+        }
         start_workers(static_cast<int>(slices) - 1);
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -62,6 +68,40 @@ public:
     }
 
 private:
+    // One call's slices on the host OpenMP runtime's team. The partition is the pool's (slice i of
+    // `slices`); a team smaller than asked for runs slices i, i + team, ... on thread i.
+    struct OpenMPCall {
+        const HostOpenMP* omp;
+        int64_t n_items;
+        int64_t slices;
+        const std::function<void(int64_t, int64_t)>* fn;
+        std::mutex mutex;
+        std::exception_ptr error;
+    };
+
+    static void run_openmp_thread(void* data) {
+        auto& call = *static_cast<OpenMPCall*>(data);
+        const int64_t team = call.omp->num_threads();
+        const bool was_inside = t_inside_parallel_region;
+        t_inside_parallel_region = true;
+        for (int64_t slice = call.omp->thread_num(); slice < call.slices; slice += team) {
+            try {
+                (*call.fn)(call.n_items * slice / call.slices, call.n_items * (slice + 1) / call.slices);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(call.mutex);
+                if (!call.error) call.error = std::current_exception();
+            }
+        }
+        t_inside_parallel_region = was_inside;
+    }
+
+    static void run_on_openmp(const HostOpenMP& omp, int64_t n_items, int64_t slices,
+                              const std::function<void(int64_t, int64_t)>& fn) {
+        OpenMPCall call{&omp, n_items, slices, &fn, {}, nullptr};
+        omp.parallel(run_openmp_thread, &call, static_cast<unsigned>(slices), 0);
+        if (call.error) std::rethrow_exception(call.error);
+    }
+
     struct Task {
         int64_t n_items = 0;
         int64_t slices = 0;
