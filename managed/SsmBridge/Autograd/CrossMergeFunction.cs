@@ -19,6 +19,7 @@ internal sealed class CrossMergeFunction : autograd.SingleTensorFunction<CrossMe
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        GradientHandoff.ReleaseReturned();
         var ys = (Tensor)vars[0];
         var s = (ImageShape)vars[1];
         ctx.save_data(nameof(Call), new Call(s, ys.dtype));
@@ -29,6 +30,7 @@ internal sealed class CrossMergeFunction : autograd.SingleTensorFunction<CrossMe
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        GradientHandoff.ReleaseReturned();
         using var scope = NewDisposeScope();
         var call = (Call)ctx.get_data(nameof(Call));
         var s = call.Shape;
@@ -38,8 +40,10 @@ internal sealed class CrossMergeFunction : autograd.SingleTensorFunction<CrossMe
             var image = s.ChannelFirst ? grad_output.unflatten(2, new[] { s.Height, s.Width })
                                        : grad_output.unflatten(1, new[] { s.Height, s.Width });
             var sequences = ImageKernels.CrossScan(ImageKernels.Store(image, s.ChannelFirst), s, call.InputType);
-            dys = sequences.view(s.Batch, 4, s.Channels, s.Height, s.Width).DetachFromDisposeScope();
+            dys = GradientHandoff.Return(sequences.view(s.Batch, 4, s.Channels, s.Height, s.Width));
         }
-        return new List<Tensor> { dys!, null! };
+        var result = new List<Tensor> { dys!, null! };
+        GradientHandoff.DisposeGradOutputs(new[] { grad_output }, result);
+        return result;
     }
 }

@@ -20,6 +20,7 @@ internal sealed class CrossScanFunction : autograd.SingleTensorFunction<CrossSca
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        GradientHandoff.ReleaseReturned();
         var x = (Tensor)vars[0];
         var shape = (ImageShape)vars[1];
         // No dispose scope here: temporaries live in the caller's scope (ops.cross_scan).
@@ -33,12 +34,14 @@ internal sealed class CrossScanFunction : autograd.SingleTensorFunction<CrossSca
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         // Backward may run on the autograd engine's thread, outside the caller's dispose scope.
+        GradientHandoff.ReleaseReturned();
         using var scope = NewDisposeScope();
         var call = (Call)ctx.get_data(nameof(Call));
         Tensor? dx = null;
         if (grad_output is not null && !grad_output.IsInvalid)
-            dx = ImageKernels.CrossMerge(grad_output, call.Shape, call.StoredChannelFirst, call.InputType)
-                             .DetachFromDisposeScope();
-        return new List<Tensor> { dx!, null! };
+            dx = GradientHandoff.Return(ImageKernels.CrossMerge(grad_output, call.Shape, call.StoredChannelFirst, call.InputType));
+        var result = new List<Tensor> { dx!, null! };
+        GradientHandoff.DisposeGradOutputs(new[] { grad_output }, result);
+        return result;
     }
 }

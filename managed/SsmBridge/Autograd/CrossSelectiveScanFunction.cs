@@ -25,6 +25,7 @@ internal sealed class CrossSelectiveScanFunction : autograd.SingleTensorFunction
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        GradientHandoff.ReleaseReturned();
         var inputs = vars.Take(TensorArgs).Select(v => v as Tensor).ToArray();
         var call = new Call((CrossSelectiveScanShape)vars[8], ComputeType(inputs[0]!), (bool)vars[7],
                             inputs.Select(t => t?.dtype).ToArray());
@@ -61,6 +62,7 @@ internal sealed class CrossSelectiveScanFunction : autograd.SingleTensorFunction
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         // Backward may run on the autograd engine's thread, outside the caller's dispose scope.
+        GradientHandoff.ReleaseReturned();
         using var scope = NewDisposeScope();
         var call = (Call)ctx.get_data(nameof(Call));
         var result = new List<Tensor>(new Tensor[TensorArgs + 2]);
@@ -101,7 +103,8 @@ internal sealed class CrossSelectiveScanFunction : autograd.SingleTensorFunction
 
         // One entry per forward argument: gradients in each input's dtype, null for the non-tensors.
         for (int i = 0; i < TensorArgs; i++)
-            result[i] = grads[i] is null ? null! : grads[i]!.to_type(call.InputTypes[i]!.Value).DetachFromDisposeScope();
+            result[i] = grads[i] is null ? null! : GradientHandoff.Return(grads[i]!.to_type(call.InputTypes[i]!.Value));
+        GradientHandoff.DisposeGradOutputs(new[] { grad_output }, result);
         return result;
     }
 

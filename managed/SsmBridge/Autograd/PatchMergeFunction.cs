@@ -18,6 +18,7 @@ internal sealed class PatchMergeFunction : autograd.SingleTensorFunction<PatchMe
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        GradientHandoff.ReleaseReturned();
         var x = (Tensor)vars[0];
         var s = (ImageShape)vars[1];
         ctx.save_data(nameof(Call), new Call(s, x.dtype));
@@ -27,13 +28,16 @@ internal sealed class PatchMergeFunction : autograd.SingleTensorFunction<PatchMe
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        GradientHandoff.ReleaseReturned();
         using var scope = NewDisposeScope();
         var call = (Call)ctx.get_data(nameof(Call));
         Tensor? dx = null;
         if (grad_output is not null && !grad_output.IsInvalid) {
             var dout = ImageKernels.Store(grad_output, call.Shape.ChannelFirst);
-            dx = ImageKernels.PatchMergeBackward(dout, call.Shape, call.InputType).DetachFromDisposeScope();
+            dx = GradientHandoff.Return(ImageKernels.PatchMergeBackward(dout, call.Shape, call.InputType));
         }
-        return new List<Tensor> { dx!, null! };
+        var result = new List<Tensor> { dx!, null! };
+        GradientHandoff.DisposeGradOutputs(new[] { grad_output }, result);
+        return result;
     }
 }

@@ -22,6 +22,7 @@ internal sealed class S4DKernelFunction : autograd.SingleTensorFunction<S4DKerne
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        GradientHandoff.ReleaseReturned();
         var inputs = vars.Take(TensorArgs).Cast<Tensor>().ToArray();
         var s = new S4DKernelShape(inputs[1].shape[0], inputs[1].shape[1], (long)vars[TensorArgs]);
         var call = new Call(s, ComputeType(inputs[0].dtype), inputs[0].dtype);
@@ -46,6 +47,7 @@ internal sealed class S4DKernelFunction : autograd.SingleTensorFunction<S4DKerne
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
         // Backward may run on the autograd engine's thread, outside the caller's dispose scope.
+        GradientHandoff.ReleaseReturned();
         using var scope = NewDisposeScope();
         var call = (Call)ctx.get_data(nameof(Call));
         var s = call.Shape;
@@ -64,7 +66,8 @@ internal sealed class S4DKernelFunction : autograd.SingleTensorFunction<S4DKerne
                                      P(x[0]), P(x[1]), P(x[2]), P(x[3]), P(x[4]), P(dK),
                                      P(grads[0]), P(grads[1]), P(grads[2]), P(grads[3]), P(grads[4]));
         }
-        for (int i = 0; i < TensorArgs; i++) result[i] = grads[i].to_type(call.InputType).DetachFromDisposeScope();
+        for (int i = 0; i < TensorArgs; i++) result[i] = GradientHandoff.Return(grads[i].to_type(call.InputType));
+        GradientHandoff.DisposeGradOutputs(new[] { grad_output }, result);
         return result;
     }
 

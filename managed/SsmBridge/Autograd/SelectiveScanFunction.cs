@@ -37,6 +37,7 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        GradientHandoff.ReleaseReturned();
         var inputs = vars.Take(TensorArgs).Select(v => v as Tensor).ToArray();
         var u = inputs[0]!;
         var cuda = u.device_type == DeviceType.CUDA;
@@ -76,6 +77,7 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
     public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
     {
         // Backward may run on the autograd engine's thread, outside the caller's dispose scope.
+        GradientHandoff.ReleaseReturned();
         using var scope = NewDisposeScope();
         var call = (Call)ctx.get_data(nameof(Call));
         var s = call.Shape;
@@ -118,8 +120,9 @@ internal sealed class SelectiveScanFunction : autograd.MultiTensorFunction<Selec
         // One entry per forward argument: gradients in each input's dtype, null for the non-tensors.
         var result = new List<Tensor>();
         for (int i = 0; i < TensorArgs; i++)
-            result.Add(grads[i] is null ? null! : grads[i]!.to_type(call.InputTypes[i]!.Value).DetachFromDisposeScope());
+            result.Add(grads[i] is null ? null! : GradientHandoff.Return(grads[i]!.to_type(call.InputTypes[i]!.Value)));
         result.AddRange(new Tensor[] { null!, null!, null! });
+        GradientHandoff.DisposeGradOutputs(grad_outputs, result);
         return result;
     }
 
