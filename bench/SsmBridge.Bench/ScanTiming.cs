@@ -18,7 +18,7 @@ public static class ScanTiming
     public static int Run(int reps)
     {
         Kernels.SyncThreads();
-        Console.WriteLine($"threads {get_num_threads()}, {reps} alternating calls each; medians");
+        Console.WriteLine($"threads {get_num_threads()} ({Native.CpuThreading()}), {reps} alternating calls each; medians");
         Console.WriteLine("| case | what | wall ms | CPU ms | minor faults | G elem/s | rate / fwd |");
         Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var c in ScanCase.Standard()) {
@@ -27,7 +27,7 @@ public static class ScanTiming
             using var preallocated = new KernelBuffers(c);
             var rows = new (string Name, Action Run)[] {
                 ("fused fwd", () => { using var _ = no_grad(); plain.Run(ops.selective_scan).Dispose(); }),
-                ("fused fwd+bwd, autograd", () => grads.RunWithBackward(ops.selective_scan)),
+                ("fused fwd+bwd, autograd", () => { using var _ = NewDisposeScope(); grads.RunWithBackward(ops.selective_scan); }),
                 ("kernels fwd+bwd, preallocated", () => preallocated.ForwardBackward(plain)),
                 ("kernels fwd+bwd, fresh buffers", () => { using var fresh = new KernelBuffers(c); fresh.ForwardBackward(plain); }),
             };
@@ -52,6 +52,46 @@ public static class ScanTiming
                 Console.WriteLine($"| {c} | {rows[i].Name} | {wall:F2} | {Median(samples[i].Select(s => s.Cpu)):F2} | " +
                                   $"{Median(samples[i].Select(s => (double)s.Faults)):F0} | {c.Elements / wall / 1e6:F2} | {forwardMs / wall:F2} |");
             }
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// `scan-loop [iterations]`: forward with gradients, then `sum().backward()`, back to back on the same
+    /// inputs as a training loop runs them (no other calls in between, unlike <see cref="Run"/>). Per case,
+    /// the median over the iterations of the forward's time, of the whole iteration's, and the page faults
+    /// per iteration; the ratio is the "forward+backward rate over forward rate" for this loop.
+    /// </summary>
+    public static int RunLoop(int iterations)
+    {
+        Kernels.SyncThreads();
+        Console.WriteLine($"threads {get_num_threads()} ({Native.CpuThreading()}), {iterations} iterations after 5 warm-up; medians");
+        Console.WriteLine("| case | fwd ms | fwd+bwd ms | rate / fwd | minor faults / iteration |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var c in ScanCase.Standard()) {
+            using var grads = new ScanInputs(c, requiresGrad: true);
+            var forward = new List<double>();
+            var whole = new List<double>();
+            long faults = 0;
+            for (int i = -5; i < iterations; i++) {
+                var faults0 = MinorFaults();
+                var clock = Stopwatch.StartNew();
+                using (NewDisposeScope()) {
+                    var output = grads.Run(ops.selective_scan);
+                    var forwardMs = clock.Elapsed.TotalMilliseconds;
+                    output.sum().backward();
+                    foreach (var t in grads.All) {
+                        t.grad?.Dispose();
+                        t.grad = null;
+                    }
+                    if (i >= 0) forward.Add(forwardMs);
+                }
+                if (i < 0) continue;
+                whole.Add(clock.Elapsed.TotalMilliseconds);
+                faults += MinorFaults() - faults0;
+            }
+            var (f, w) = (Median(forward), Median(whole));
+            Console.WriteLine($"| {c} | {f:F2} | {w:F2} | {f / w:F2} | {faults / iterations} |");
         }
         return 0;
     }
