@@ -61,11 +61,14 @@ public static class ScanTiming
     /// inputs as a training loop runs them (no other calls in between, unlike <see cref="Run"/>). Per case,
     /// the median over the iterations of the forward's time, of the whole iteration's, and the page faults
     /// per iteration; the ratio is the "forward+backward rate over forward rate" for this loop.
+    /// <paramref name="retain"/> calls <see cref="Runtime.RetainFreedMemory"/> first.
     /// </summary>
-    public static int RunLoop(int iterations)
+    public static int RunLoop(int iterations, bool retain)
     {
+        if (retain && !Runtime.RetainFreedMemory()) Console.WriteLine("RetainFreedMemory: not glibc, nothing changed");
         Kernels.SyncThreads();
-        Console.WriteLine($"threads {get_num_threads()} ({Native.CpuThreading()}), {iterations} iterations after 5 warm-up; medians");
+        Console.WriteLine($"threads {get_num_threads()} ({Native.CpuThreading()}), {iterations} iterations after 5 warm-up; medians" +
+                          (retain ? "; freed memory retained (Runtime.RetainFreedMemory)" : ""));
         Console.WriteLine("| case | fwd ms | fwd+bwd ms | rate / fwd | minor faults / iteration |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var c in ScanCase.Standard()) {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SsmBridge.Interop;
 
 namespace SsmBridge;
@@ -24,4 +25,38 @@ public static class Runtime
     /// threads. The environment variable <c>SSMB_CPU_THREADS=pool</c> forces the pool.
     /// </summary>
     public static string CpuThreading => Native.CpuThreading();
+
+    /// <summary>
+    /// Makes glibc's malloc keep freed memory for reuse instead of handing it back to the OS, for the whole
+    /// process: blocks up to 32 MiB (glibc's maximum) come from its heap instead of fresh mmaps, and the heap
+    /// is trimmed only beyond 1 GiB of free memory at its top. The same as starting the process with
+    /// <c>GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824</c>.
+    /// <para>
+    /// libtorch allocates CPU tensors with malloc. By default glibc maps a big tensor's memory fresh and
+    /// returns it when freed, so every multi-MiB tensor of every training step page-faults its memory in
+    /// again, which on some VMs costs more than the arithmetic: the selective scan's fwd+bwd at
+    /// (8, 192, 3136, 1) took 134 ms by default and 18.5 ms with this (bench/RESULTS.md). The price is that
+    /// the process's resident memory stays near its peak.
+    /// </para>
+    /// Returns false, changing nothing, where the C library is not glibc (Windows, macOS, musl).
+    /// </summary>
+    public static bool RetainFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try {
+            _ = GnuLibcVersion();
+        } catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) {
+            return false;
+        }
+        return Mallopt(MmapThreshold, 32 << 20) == 1 && Mallopt(TrimThreshold, 1 << 30) == 1;
+    }
+
+    // glibc's malloc.h parameters.
+    private const int TrimThreshold = -1, MmapThreshold = -3;
+
+    [DllImport("libc.so.6", EntryPoint = "mallopt")]
+    private static extern int Mallopt(int parameter, int value);
+
+    [DllImport("libc.so.6", EntryPoint = "gnu_get_libc_version")]
+    private static extern IntPtr GnuLibcVersion();
 }
