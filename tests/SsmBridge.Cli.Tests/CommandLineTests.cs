@@ -90,6 +90,16 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Info_names_the_cpu_path_and_whose_threads_run_the_kernels()
+    {
+        var (exit, output, _) = Cli.Run("info");
+        Assert.Equal(0, exit);
+        Assert.Contains($"CPU code path    {Runtime.CpuIsa}", output);
+        // Under TorchSharp on Linux the kernels run on libtorch's own OpenMP team.
+        Assert.Contains(OperatingSystem.IsLinux() ? "(openmp libgomp" : "(pool)", output);
+    }
+
+    [Fact]
     public void Model_args_must_be_name_value_pairs()
     {
         Assert.Contains("name=value", Assert.Throws<CliException>(() => ModelRegistry.ParseArgs(new[] { "depth" })).Message);
