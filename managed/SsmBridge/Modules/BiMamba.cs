@@ -70,7 +70,9 @@ public sealed class BiMamba : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var xz = in_proj.forward(hidden).transpose(1, 2);  // (batch, 2 d_inner, L)
         var x = xz.narrow(1, 0, _dInner);
-        var z = xz.narrow(1, _dInner, _dInner);
+        // Both directions read the same gate: made contiguous once here, not once per direction (each scan
+        // would copy the strided view, and keep its own copy for the backward).
+        var z = xz.narrow(1, _dInner, _dInner).contiguous();
         var forwards = MambaDirection.Forward(x, z, conv1d, x_proj, dt_proj, A_log, D, _dtRank, _dState, reverse: false, _scan);
         var backwards = MambaDirection.Forward(x, z, conv1d_b, x_proj_b, dt_proj_b, A_b_log, D_b, _dtRank, _dState, reverse: true, _scan);
         var y = forwards + backwards;
