@@ -8,18 +8,29 @@ namespace SsmBridge.Modules;
 /// <summary>Every architectural knob of <see cref="DeiT"/>, with DeiT-Ti's values.</summary>
 public sealed record DeiTConfig
 {
+    /// <summary>Input height and width in pixels (square); sets the position embedding's length.</summary>
     public long ImgSize { get; init; } = 224;
+    /// <summary>Side of the square patches the convolutional embedding cuts (its kernel and stride).</summary>
     public long PatchSize { get; init; } = 16;
+    /// <summary>Channels of the input image.</summary>
     public long InChannels { get; init; } = 3;
+    /// <summary>Token width: 192 for DeiT-Ti, 384 for DeiT-S.</summary>
     public long EmbedDim { get; init; } = 192;
+    /// <summary>Number of transformer blocks.</summary>
     public int Depth { get; init; } = 12;
+    /// <summary>Attention heads per block (EmbedDim must divide by it).</summary>
     public long NumHeads { get; init; } = 3;
+    /// <summary>Hidden width of each block's MLP over EmbedDim.</summary>
     public double MlpRatio { get; init; } = 4.0;
     /// <summary>0 builds no head: forward returns the class token's features.</summary>
     public long NumClasses { get; init; } = 1000;
+    /// <summary>Dropout after the position embedding, in the MLPs and after attention's projection.</summary>
     public double DropRate { get; init; }
+    /// <summary>Dropout on the attention weights.</summary>
     public double AttnDropRate { get; init; }
+    /// <summary>Stochastic depth of the last block; the rate grows linearly from 0 at the first.</summary>
     public double DropPathRate { get; init; } = 0.1;
+    /// <summary>Epsilon of every LayerNorm.</summary>
     public double NormEpsilon { get; init; } = 1e-6;
     /// <summary>Attention through scaled_dot_product_attention (true) or explicitly with the tokens x tokens matrix (timm's fused_attn).</summary>
     public bool FusedAttention { get; init; } = true;
@@ -44,8 +55,10 @@ public sealed class DeiT : nn.Module<Tensor, Tensor>
     private readonly Dropout head_drop;
     private readonly nn.Module<Tensor, Tensor> head;
 
+    /// <summary>The configuration this model was built with.</summary>
     public DeiTConfig Config { get; }
 
+    /// <summary>Builds the model; the default configuration is DeiT-Ti at 224x224 with 1000 classes.</summary>
     public DeiT(DeiTConfig? config = null) : base(nameof(DeiT))
     {
         var c = Config = config ?? new DeiTConfig();
@@ -79,6 +92,7 @@ public sealed class DeiT : nn.Module<Tensor, Tensor>
         return norm.forward(x).select(1, 0).MoveToOuterDisposeScope();
     }
 
+    /// <summary>images (batch, InChannels, ImgSize, ImgSize) to logits (batch, NumClasses), or to the class token's features when NumClasses is 0.</summary>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();

@@ -20,6 +20,7 @@ public sealed class DeiTAttention : nn.Module<Tensor, Tensor>
     private readonly double _attnDrop;
     private readonly bool _fused;
 
+    /// <summary>Multi-head self-attention over dim channels with numHeads heads (timm's qkv and proj Linear layers); fusedAttn picks scaled_dot_product_attention over the explicit softmax(QK^T / sqrt(d)) V.</summary>
     public DeiTAttention(long dim, long numHeads, double attnDrop = 0, double projDrop = 0, bool fusedAttn = true) : base(nameof(DeiTAttention))
     {
         if (numHeads <= 0 || dim % numHeads != 0)
@@ -33,8 +34,10 @@ public sealed class DeiTAttention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Number of attention heads.</summary>
     public long NumHeads => _heads;
 
+    /// <summary>x (batch, tokens, dim) to the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -60,6 +63,7 @@ public sealed class DeiTBlock : nn.Module<Tensor, Tensor>
     private readonly LayerNorm norm2;
     private readonly Mlp mlp;
 
+    /// <summary>A pre-norm block of width dim: attention with numHeads heads, an MLP of mlpRatio x dim, dropout rates, the block's drop-path rate and the LayerNorm epsilon.</summary>
     public DeiTBlock(long dim, long numHeads, double mlpRatio, double drop, double attnDrop, double dropPath, double eps, bool fusedAttn = true)
         : base(nameof(DeiTBlock))
     {
@@ -71,6 +75,7 @@ public sealed class DeiTBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x (batch, tokens, dim) to the same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
