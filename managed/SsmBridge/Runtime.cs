@@ -35,7 +35,7 @@ public static class Runtime
     /// libtorch allocates CPU tensors with malloc. By default glibc maps a big tensor's memory fresh and
     /// returns it when freed, so every multi-MiB tensor of every training step page-faults its memory in
     /// again, which on some VMs costs more than the arithmetic: the selective scan's fwd+bwd at
-    /// (8, 192, 3136, 1) took 134 ms by default and 18.5 ms with this (bench/RESULTS.md). The price is that
+    /// (8, 192, 3136, 1) took 290 ms by default and 17.6 ms with this (medians, bench/RESULTS.md). The price is that
     /// the process's resident memory stays near its peak.
     /// </para>
     /// Returns false, changing nothing, where the C library is not glibc (Windows, macOS, musl).
