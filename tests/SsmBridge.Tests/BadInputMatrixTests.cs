@@ -75,6 +75,9 @@ public class BadInputMatrixTests
 
     private static Tensor[] One(Tensor t) => new[] { t };
 
+    // Before Cases: static fields initialize in textual order.
+    private static readonly string TempDir = Directory.CreateTempSubdirectory("ssmb-badinput-").FullName;
+
     private static readonly Dictionary<string, Case> Cases = new()
     {
         // selective_scan / selective_scan_with_state
@@ -220,8 +223,6 @@ public class BadInputMatrixTests
             _ => { using var m = models.vim_demo(embed_dim: 32); models.load_pretrained(m, ValidCheckpoint()); },
             typeof(InvalidDataException), null, "pos_embed: expected shape [1, 50, 32], got [1, 50, 64]"),
     };
-
-    private static readonly string TempDir = Directory.CreateTempSubdirectory("ssmb-badinput-").FullName;
 
     private static string CorruptFile(string name)
     {

@@ -79,7 +79,7 @@ public class VisionMambaTests
         var image = randn(1, 3, 224, 224);
         var before = model.forward_features(image);
         // The class token's own value changes the features; the head reads that token.
-        using (no_grad()) model.get_parameter("cls_token").add_(1.0);
+        using (no_grad()) model.get_parameter("cls_token")!.add_(1.0);
         var after = model.forward_features(image);
         Assert.True(ModelAssert.RelativeError(after, before) > 1e-3);
     }
