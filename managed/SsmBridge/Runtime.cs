@@ -24,7 +24,15 @@ public static class Runtime
     /// libtorch's ops and the kernels never compete for cores. Otherwise <c>"pool"</c>, the library's own
     /// threads. The environment variable <c>SSMB_CPU_THREADS=pool</c> forces the pool.
     /// </summary>
-    public static string CpuThreading => Native.CpuThreading();
+    public static string CpuThreading
+    {
+        get {
+            // The answer is about the next kernel call, and every call comes with tensors, so libtorch (and its
+            // libgomp) is loaded by then. Load it here too: asked first thing in a process, it would say "pool".
+            _ = TorchSharp.torch.get_num_threads();
+            return Native.CpuThreading();
+        }
+    }
 
     /// <summary>
     /// Makes glibc's malloc keep freed memory for reuse instead of handing it back to the OS, for the whole
