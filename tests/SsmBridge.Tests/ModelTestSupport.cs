@@ -35,6 +35,20 @@ internal static class ModelAssert
     /// <summary>Same shape and bitwise-equal values.</summary>
     public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
+    /// <summary>
+    /// Every parameter's gradient in <paramref name="actual"/> is within <paramref name="tolerance"/> (relative,
+    /// <see cref="RelativeError"/>) of the same-named parameter's gradient in <paramref name="expected"/>;
+    /// <paramref name="context"/> is appended to a failure's message.
+    /// </summary>
+    public static void GradientsAgree(nn.Module actual, nn.Module expected, double tolerance, string context = "")
+    {
+        var expectedParams = expected.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in actual.named_parameters()) {
+            var err = RelativeError(p.grad!, expectedParams[name].grad!);
+            Assert.True(err < tolerance, $"{name}: gradient relative error {err:E2}{context}");
+        }
+    }
+
     /// <summary>Copies every parameter and buffer of <paramref name="from"/> into <paramref name="to"/>.</summary>
     public static void CopyWeights(nn.Module from, nn.Module to)
     {

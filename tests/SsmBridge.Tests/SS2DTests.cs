@@ -36,11 +36,7 @@ public class SS2DTests
         (a * weight).sum().backward();
         (b * weight).sum().backward();
         Assert.True(ModelAssert.RelativeError(xa.grad!, xb.grad!) < 1e-4, $"input gradient differs, {Seeds.Describe(seed)}");
-        var naiveParams = naive.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (name, p) in fused.named_parameters()) {
-            var err = ModelAssert.RelativeError(p.grad!, naiveParams[name].grad!);
-            Assert.True(err < 1e-4, $"{name}: gradient relative error {err:E2}, {Seeds.Describe(seed)}");
-        }
+        ModelAssert.GradientsAgree(fused, naive, 1e-4, $", {Seeds.Describe(seed)}");
     }
 
     /// <summary>
