@@ -36,14 +36,8 @@ public static class CrossScanTiming
                 }
             }
             for (int i = 0; i < impls.Length; i++)
-                Console.WriteLine($"| {c} | {impls[i].Name} | {wall[i].Min():F1} | {Median(wall[i]):F1} | {cpu[i].Min():F1} | {Median(cpu[i]):F1} |");
+                Console.WriteLine($"| {c} | {impls[i].Name} | {wall[i].Min():F1} | {Samples.Median(wall[i]):F1} | {cpu[i].Min():F1} | {Samples.Median(cpu[i]):F1} |");
         }
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

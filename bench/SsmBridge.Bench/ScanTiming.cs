@@ -46,11 +46,11 @@ public static class ScanTiming
                         samples[i].Add((clock.Elapsed.TotalMilliseconds, (process.TotalProcessorTime - cpu0).TotalMilliseconds, faults));
                 }
             }
-            var forwardMs = Median(samples[0].Select(s => s.Wall));
+            var forwardMs = Samples.Median(samples[0].Select(s => s.Wall));
             for (int i = 0; i < rows.Length; i++) {
-                var wall = Median(samples[i].Select(s => s.Wall));
-                Console.WriteLine($"| {c} | {rows[i].Name} | {wall:F2} | {Median(samples[i].Select(s => s.Cpu)):F2} | " +
-                                  $"{Median(samples[i].Select(s => (double)s.Faults)):F0} | {c.Elements / wall / 1e6:F2} | {forwardMs / wall:F2} |");
+                var wall = Samples.Median(samples[i].Select(s => s.Wall));
+                Console.WriteLine($"| {c} | {rows[i].Name} | {wall:F2} | {Samples.Median(samples[i].Select(s => s.Cpu)):F2} | " +
+                                  $"{Samples.Median(samples[i].Select(s => (double)s.Faults)):F0} | {c.Elements / wall / 1e6:F2} | {forwardMs / wall:F2} |");
             }
         }
         return 0;
@@ -93,7 +93,7 @@ public static class ScanTiming
                 whole.Add(clock.Elapsed.TotalMilliseconds);
                 faults += MinorFaults() - faults0;
             }
-            var (f, w) = (Median(forward), Median(whole));
+            var (f, w) = (Samples.Median(forward), Samples.Median(whole));
             Console.WriteLine($"| {c} | {f:F2} | {w:F2} | {f / w:F2} | {faults / iterations} |");
         }
         return 0;
@@ -106,12 +106,6 @@ public static class ScanTiming
         var stat = File.ReadAllText("/proc/self/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return long.Parse(fields[7]);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Everything the two kernels write: output, chunk states, last state, gradients, workspace.</summary>
