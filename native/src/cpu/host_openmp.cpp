@@ -22,27 +22,35 @@ bool own_pool_requested() {
     return value != nullptr && std::strcmp(value, "pool") == 0;
 }
 
+const char* file_name(const char* path) {
+    const char* slash = std::strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 // libgomp under any name: the system's libgomp.so.1, or a wheel's / libtorch's renamed copy
 // (libgomp-<hash>.so.1).
 bool is_libgomp(const char* path) {
-    const char* slash = std::strrchr(path, '/');
-    const char* name = slash ? slash + 1 : path;
+    const char* name = file_name(path);
     return std::strncmp(name, "libgomp", 7) == 0 && std::strstr(name, ".so") != nullptr;
 }
 
-struct Scan {
-    unsigned long long adds = 0;  // dlpi_adds: how many libraries the process has loaded so far
-    std::string path;             // first libgomp among the loaded objects, "" when none
-};
-
-int visit(dl_phdr_info* info, size_t, void* data) {
-    auto* scan = static_cast<Scan*>(data);
-    scan->adds = info->dlpi_adds;
+// Stores the path of the first libgomp among the loaded objects into *data (a std::string).
+int find_libgomp(dl_phdr_info* info, size_t, void* data) {
     if (info->dlpi_name != nullptr && is_libgomp(info->dlpi_name)) {
-        scan->path = info->dlpi_name;
+        *static_cast<std::string*>(data) = info->dlpi_name;
         return 1;
     }
     return 0;
+}
+
+// dlpi_adds: how many libraries the process has loaded so far (the first object's record suffices).
+unsigned long long libraries_loaded() {
+    unsigned long long adds = 0;
+    dl_iterate_phdr([](dl_phdr_info* info, size_t, void* data) {
+        *static_cast<unsigned long long*>(data) = info->dlpi_adds;
+        return 1;
+    }, &adds);
+    return adds;
 }
 
 // Only the thread holding it scans; found is published once and never changes after.
@@ -55,19 +63,15 @@ const HostOpenMP* scan_for_runtime() {
     std::lock_guard<std::mutex> lock(g_scan_mutex);
     if (const HostOpenMP* found = g_found.load(std::memory_order_acquire)) return found;
     // Cheap test first: nothing new loaded since the last scan means nothing new to find.
-    Scan first;
-    dl_iterate_phdr([](dl_phdr_info* info, size_t, void* data) {
-        static_cast<Scan*>(data)->adds = info->dlpi_adds;
-        return 1;
-    }, &first);
-    if (first.adds == g_scanned_adds) return nullptr;
-    Scan scan;
-    dl_iterate_phdr(visit, &scan);
-    g_scanned_adds = first.adds;
-    if (scan.path.empty()) return nullptr;
+    const unsigned long long adds = libraries_loaded();
+    if (adds == g_scanned_adds) return nullptr;
+    std::string path;
+    dl_iterate_phdr(find_libgomp, &path);
+    g_scanned_adds = adds;
+    if (path.empty()) return nullptr;
     // RTLD_NOLOAD: a reference to the copy already mapped, never a second load. The handle is kept
     // for the life of the process.
-    void* handle = dlopen(scan.path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
     if (handle == nullptr) return nullptr;
     HostOpenMP runtime;
     runtime.parallel = reinterpret_cast<decltype(runtime.parallel)>(dlsym(handle, "GOMP_parallel"));
@@ -76,8 +80,7 @@ const HostOpenMP* scan_for_runtime() {
     runtime.in_parallel = reinterpret_cast<decltype(runtime.in_parallel)>(dlsym(handle, "omp_in_parallel"));
     if (!runtime.parallel || !runtime.thread_num || !runtime.num_threads || !runtime.in_parallel) return nullptr;
     static std::string library;
-    const char* slash = std::strrchr(scan.path.c_str(), '/');
-    library = slash ? slash + 1 : scan.path;
+    library = file_name(path.c_str());
     runtime.library = library.c_str();
     g_runtime = runtime;
     g_found.store(&g_runtime, std::memory_order_release);

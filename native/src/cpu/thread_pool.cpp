@@ -68,13 +68,30 @@ public:
     }
 
 private:
-    // One call's slices on the host OpenMP runtime's team. The partition is the pool's (slice i of
-    // `slices`); a team smaller than asked for runs slices i, i + team, ... on thread i.
+    struct Task {
+        int64_t n_items = 0;
+        int64_t slices = 0;
+        const std::function<void(int64_t, int64_t)>* fn = nullptr;
+    };
+
+    // Runs slice `slice` of `task` (the static partition both the pool and the OpenMP team use); the first
+    // exception of the call is kept in `error`, under `mutex`.
+    static void run_task_slice(const Task& task, int64_t slice, std::mutex& mutex, std::exception_ptr& error) {
+        const int64_t begin = task.n_items * slice / task.slices;
+        const int64_t end = task.n_items * (slice + 1) / task.slices;
+        try {
+            (*task.fn)(begin, end);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!error) error = std::current_exception();
+        }
+    }
+
+    // One call's slices on the host OpenMP runtime's team. A team smaller than asked for runs slices
+    // i, i + team, ... on its thread i.
     struct OpenMPCall {
         const HostOpenMP* omp;
-        int64_t n_items;
-        int64_t slices;
-        const std::function<void(int64_t, int64_t)>* fn;
+        Task task;
         std::mutex mutex;
         std::exception_ptr error;
     };
@@ -84,42 +101,20 @@ private:
         const int64_t team = call.omp->num_threads();
         const bool was_inside = t_inside_parallel_region;
         t_inside_parallel_region = true;
-        for (int64_t slice = call.omp->thread_num(); slice < call.slices; slice += team) {
-            try {
-                (*call.fn)(call.n_items * slice / call.slices, call.n_items * (slice + 1) / call.slices);
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(call.mutex);
-                if (!call.error) call.error = std::current_exception();
-            }
-        }
+        for (int64_t slice = call.omp->thread_num(); slice < call.task.slices; slice += team)
+            run_task_slice(call.task, slice, call.mutex, call.error);
         t_inside_parallel_region = was_inside;
     }
 
     static void run_on_openmp(const HostOpenMP& omp, int64_t n_items, int64_t slices,
                               const std::function<void(int64_t, int64_t)>& fn) {
-        OpenMPCall call{&omp, n_items, slices, &fn, {}, nullptr};
+        OpenMPCall call{&omp, Task{n_items, slices, &fn}, {}, nullptr};
         omp.parallel(run_openmp_thread, &call, static_cast<unsigned>(slices), 0);
         if (call.error) std::rethrow_exception(call.error);
     }
 
-    struct Task {
-        int64_t n_items = 0;
-        int64_t slices = 0;
-        const std::function<void(int64_t, int64_t)>* fn = nullptr;
-    };
-
-    // Runs one slice of the current task; the first exception of the call is kept for the caller.
-    void run_slice(int64_t slice) {
-        const Task task = task_;
-        const int64_t begin = task.n_items * slice / task.slices;
-        const int64_t end = task.n_items * (slice + 1) / task.slices;
-        try {
-            (*task.fn)(begin, end);
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!error_) error_ = std::current_exception();
-        }
-    }
+    // Runs one slice of the current task.
+    void run_slice(int64_t slice) { run_task_slice(task_, slice, mutex_, error_); }
 
     // Called with run_mutex_ held: only its holder changes workers_ and generation_. Workers are
     // never stopped; when set_num_threads lowers the count, the extra ones just sleep.
