@@ -1,13 +1,15 @@
 // Times the CPU selective scan through the C ABI at the shapes the performance targets name:
 // forward and forward+backward throughput in G elements/s (elements = batch*dim*L*N), median of
 // several runs, with 1 and 2 threads. The ISA is whatever ssmb_cpu_isa() reports; set
-// SSMB_CPU_ISA to time a lower path. Usage: ssmbridge_bench [runs] (default 7).
+// SSMB_CPU_ISA to time a lower path. Usage: ssmbridge_bench [runs] [shape] (runs default 7; shape: time
+// only the shapes whose name contains it, e.g. "vmamba").
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "ssmbridge/ssmbridge.h"
@@ -104,6 +106,7 @@ double median_seconds(int runs, Fn&& fn) {
 
 int main(int argc, char** argv) {
     const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 7;
+    const std::string only = argc > 2 ? argv[2] : "";
     const Shape shapes[] = {
         {"mamba (2,384,1024,16)", 2, 384, 1024, 16}, {"vmamba (8,192,3136,1)", 8, 192, 3136, 1},
         {"vim-ti (1,384,197,16)", 1, 384, 197, 16},  {"vim-ti (2,384,197,16)", 2, 384, 197, 16},
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
     std::printf("%-24s %7s %12s %12s %12s %10s\n", "shape", "threads", "fwd G/s", "fwd+bwd G/s", "bwd/fwd time",
                 "ws/inputs");
     for (const Shape& shape : shapes) {
+        if (std::string(shape.name).find(only) == std::string::npos) continue;
         Problem problem(shape);
         const double elements = double(shape.batch) * shape.dim * shape.L * shape.N;
         for (int threads : {1, 2}) {
