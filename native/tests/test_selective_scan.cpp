@@ -123,6 +123,35 @@ TEST(SelectiveScanFiniteDifferences, MixedWideGroupsNoSoftplus) {
     check_finite_differences({2, 34, 130, 2, 2, true, false, true, false, true, false, false});
 }
 
+// ---- softplus threshold ------------------------------------------------------------------------
+
+// Above 20, Mamba's softplus is the identity, so its derivative there is exactly 1 (not sigmoid,
+// which differs from 1 by e^-20 in float64). With every delta + bias above 20, the call with
+// softplus on must give bitwise the results of the call with it off.
+TEST(SelectiveScanSoftplus, AboveTheThresholdBothPassesAreTheIdentity) {
+    const uint64_t seed = fresh_seed();
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (SSMB_TEST_SEED replays it)");
+    ScanData<double> on = random_inputs<double>({2, 20, 150, 4, 1, true, true, true, true, true, true, false}, seed);
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> above(20.5, 24.0), bias(0.0, 0.5);
+    for (double& x : on.delta) x = above(rng);
+    for (double& x : on.delta_bias) x = bias(rng);
+    for (double& x : on.A) x *= 0.05;  // keep exp(dt A) away from 0 so the state stays busy
+    ScanData<double> off = on;
+    off.s.delta_softplus = false;
+    Forward<double> f_on, f_off;
+    Gradients<double> g_on, g_off;
+    ASSERT_NO_FATAL_FAILURE(run_forward(on, f_on));
+    ASSERT_NO_FATAL_FAILURE(run_forward(off, f_off));
+    ASSERT_NO_FATAL_FAILURE(run_backward(on, f_on.chunk_states, g_on));
+    ASSERT_NO_FATAL_FAILURE(run_backward(off, f_off.chunk_states, g_off));
+    EXPECT_TRUE(bitwise_equal(f_on.out, f_off.out));
+    EXPECT_TRUE(bitwise_equal(g_on.ddelta, g_off.ddelta));
+    EXPECT_TRUE(bitwise_equal(g_on.ddelta_bias, g_off.ddelta_bias));
+    EXPECT_TRUE(bitwise_equal(g_on.du, g_off.du));
+    EXPECT_TRUE(bitwise_equal(g_on.dA, g_off.dA));
+}
+
 // ---- reproducibility ---------------------------------------------------------------------------
 
 // Restores the thread count a test changed.

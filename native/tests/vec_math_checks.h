@@ -84,6 +84,24 @@ void check_vec_math() {
     EXPECT_LT(max_relative_error<V>(softplus, [](long double x) { return x <= 20 ? std::log1p(std::exp(x)) : x; },
                                     grid<T>(-30, 30, 200000)),
               B::exp2 + 30 * B::epsilon + B::log1p);
+    // softplus_with_derivative: the same softplus, and sigmoid as its derivative (1 above 20).
+    auto softplus_value = [](V x) {
+        V derivative;
+        return vm::softplus_with_derivative(x, derivative);
+    };
+    auto softplus_derivative = [](V x) {
+        V derivative;
+        vm::softplus_with_derivative(x, derivative);
+        return derivative;
+    };
+    EXPECT_LT(max_relative_error<V>(softplus_value,
+                                    [](long double x) { return x <= 20 ? std::log1p(std::exp(x)) : x; },
+                                    grid<T>(-30, 30, 200000)),
+              B::exp2 + 30 * B::epsilon + B::log1p);
+    EXPECT_LT(max_relative_error<V>(softplus_derivative,
+                                    [](long double x) { return x <= 20 ? 1 / (1 + std::exp(-x)) : 1; },
+                                    grid<T>(-60, 60, 200000)),
+              B::sigmoid + 60 * B::epsilon);
     EXPECT_LT(max_relative_error<V>(sigmoid, [](long double x) { return 1 / (1 + std::exp(-x)); },
                                     grid<T>(-60, 60, 200000)),
               B::sigmoid + 60 * B::epsilon);
@@ -96,7 +114,8 @@ void check_vec_math() {
     const std::vector<T> extremes = {-huge, T(-1e30), T(-5000), T(-2 * max_exp2), T(2 * max_exp2), T(5000), T(1e30),
                                      huge};
     const std::vector<T> e2 = apply<V>(exp2, extremes), sp = apply<V>(softplus, extremes),
-                         sg = apply<V>(sigmoid, extremes), sl = apply<V>(silu, extremes);
+                         sg = apply<V>(sigmoid, extremes), sl = apply<V>(silu, extremes),
+                         spv = apply<V>(softplus_value, extremes), spd = apply<V>(softplus_derivative, extremes);
     for (size_t i = 0; i < extremes.size(); ++i) {
         const bool negative = extremes[i] < 0;
         SCOPED_TRACE(extremes[i]);
@@ -104,6 +123,8 @@ void check_vec_math() {
         EXPECT_EQ(sp[i], negative ? T(0) : extremes[i]);
         EXPECT_EQ(sg[i], negative ? T(0) : T(1));
         EXPECT_EQ(sl[i], negative ? T(0) : extremes[i]);
+        EXPECT_EQ(spv[i], negative ? T(0) : extremes[i]);
+        EXPECT_EQ(spd[i], negative ? T(0) : T(1));
     }
     EXPECT_TRUE(std::isnan(apply<V>(exp2, {std::numeric_limits<T>::quiet_NaN()})[0]));
     // Just below the normal range the result is tiny and non-negative.

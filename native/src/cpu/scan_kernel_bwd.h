@@ -87,52 +87,66 @@ private:
         }
     }
 
-    // The per-step factors of the chunk, shared by every state. With the gate out = y silu(z),
-    // dL/dy = dout silu(z), computed before the transpose.
+    // The per-step factors of the chunk, shared by every state, computed once in row space:
+    // dt and softplus'(delta + bias) from one exp; with the gate out = y silu(z), s = sigmoid(z)
+    // gives dL/dy = dout z s and the factor dout silu'(z) = dout s (1 + z (1 - s)) that finish()
+    // multiplies by y for dz, so z and dout are read once per chunk.
     void prepare(const TileChunk& chunk) {
         auto same = [](V x) { return x; };
         T* const u_rows = s_.u;
         T* const dt_rows = s_.dt;
         T* const dtu_rows = s_.dtu;
         T* const dsoftplus_rows = s_.dsoftplus;
+        T* const dy_rows = s_.dy;
+        T* const gate_rows = s_.gate;
         T* const y_rows = s_.y;
         T* const g_B_rows = s_.g_B;
         T* const g_Aw_rows = s_.g_Aw;
         load_chunk<V>(chunk, u_rows, same, in_.u);
         load_chunk<V>(chunk, dt_rows, same, in_.delta);
-        if (in_.z)
-            load_chunk<V>(chunk, s_.dy, [](V dout, V z) { return dout * vmath::silu(z); }, bin_.dout, in_.z);
-        else
-            load_chunk<V>(chunk, s_.dy, same, bin_.dout);
+        load_chunk<V>(chunk, dy_rows, same, bin_.dout);
+        if (in_.z) load_chunk<V>(chunk, gate_rows, same, in_.z);
         const bool softplus = in_.delta_softplus, gated = in_.z != nullptr;
         const T* const D = s_.D;
         const T* const delta_bias = s_.delta_bias;
+        const V one = V::broadcast(1);
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
             prefetcher_.issue(2);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
             const V raw = V::load(dt_rows + i) + V::load(delta_bias + c);
-            const V dt = softplus ? vmath::softplus(raw) : raw;
+            V dt = raw;
+            if (softplus) {
+                V dsoftplus;
+                dt = vmath::softplus_with_derivative(raw, dsoftplus);
+                dsoftplus.store(dsoftplus_rows + i);
+            }
             dt.store(dt_rows + i);
             (dt * u).store(dtu_rows + i);
-            if (softplus) vmath::sigmoid(raw).store(dsoftplus_rows + i);
-            if (gated) (V::load(D + c) * u).store(y_rows + i);
+            if (gated) {
+                const V z = V::load(gate_rows + i), dout = V::load(dy_rows + i);
+                const V s = vmath::sigmoid(z);
+                (dout * (z * s)).store(dy_rows + i);
+                (dout * s * mul_add(z, one - s, one)).store(gate_rows + i);
+                (V::load(D + c) * u).store(y_rows + i);
+            }
             V::zero().store(g_B_rows + i);
             V::zero().store(g_Aw_rows + i);
         }
     }
 
     // du, ddelta and dz from the sums over states; dD and ddelta_bias summed over the chunk.
-    // dz = dout y silu'(z), silu'(z) = s (1 + z (1 - s)) with s = sigmoid(z), on the way out.
     void finish(const TileChunk& chunk) {
         const T* const u_rows = s_.u;
         const T* const dt_rows = s_.dt;
         const T* const dy_rows = s_.dy;
         const T* const dsoftplus_rows = s_.dsoftplus;
+        const T* const gate_rows = s_.gate;
+        T* const y_rows = s_.y;           // y, then dz
         T* const du_rows = s_.g_B;        // g_B, then du
         T* const ddelta_rows = s_.g_Aw;   // g_Aw, then ddelta
-        const bool softplus = in_.delta_softplus;
+        const bool softplus = in_.delta_softplus, gated = in_.z != nullptr;
         for (int64_t c = 0; c < kChannelTile; c += kLanes) {
             V dD = V::zero(), ddelta_bias = V::zero();
             const V D = V::load(s_.D + c);
@@ -143,6 +157,7 @@ private:
                 const V ddelta = softplus ? ddt * V::load(dsoftplus_rows + i) : ddt;
                 mul_add(V::load(dt_rows + i), g_B, D * dy).store(du_rows + i);
                 ddelta.store(ddelta_rows + i);
+                if (gated) (V::load(y_rows + i) * V::load(gate_rows + i)).store(y_rows + i);
                 dD = mul_add(dy, u, dD);
                 ddelta_bias = ddelta_bias + ddelta;
             }
@@ -152,16 +167,7 @@ private:
         auto same = [](V x) { return x; };
         store_chunk<V>(chunk, du_rows, out_.du, same);
         store_chunk<V>(chunk, ddelta_rows, out_.ddelta, same);
-        if (in_.z) {
-            const V one = V::broadcast(1);
-            store_chunk<V>(
-                chunk, s_.y, out_.dz,
-                [one](V y, V dout, V z) {
-                    const V s = vmath::sigmoid(z);
-                    return dout * y * s * mul_add(z, one - s, one);
-                },
-                bin_.dout, in_.z);
-        }
+        if (gated) store_chunk<V>(chunk, y_rows, out_.dz, same);
     }
 
     template <int S>

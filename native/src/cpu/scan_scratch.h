@@ -55,9 +55,9 @@ struct ForwardScratch {
 template <typename T>
 struct BackwardScratch {
     // [kScanChunkSize][kTileRow]. dy = dL/dy (dout times the gate), dsoftplus = softplus'(delta +
-    // bias), y (for dz); g_B = sum_n dL/dh_n B_n and g_Aw = sum_n A_n dL/dh_n a_n h_n, which du and
-    // ddelta then overwrite.
-    T *u, *dt, *dtu, *dsoftplus, *dy, *y, *g_B, *g_Aw;
+    // bias), y and gate = z, then dout silu'(z) (for dz, which overwrites y); g_B = sum_n dL/dh_n B_n
+    // and g_Aw = sum_n A_n dL/dh_n a_n h_n, which du and ddelta then overwrite.
+    T *u, *dt, *dtu, *dsoftplus, *dy, *y, *gate, *g_B, *g_Aw;
     // [kScanChunkSize][kMaxBackwardStateBlock][kTileRow]: a_t and h_{t-1} of a block of states.
     T *decay, *previous_state;
     // [kMaxBackwardStateBlock][kScanChunkSize][kTileRow]: per-channel terms of selective dB, dC.
@@ -70,7 +70,7 @@ struct BackwardScratch {
 
     BackwardScratch(int64_t N, T* base) {
         ScratchCarver<T> c(base);
-        for (T** rows : {&u, &dt, &dtu, &dsoftplus, &dy, &y, &g_B, &g_Aw}) *rows = c.take(kChunkRows);
+        for (T** rows : {&u, &dt, &dtu, &dsoftplus, &dy, &y, &gate, &g_B, &g_Aw}) *rows = c.take(kChunkRows);
         for (T** history : {&decay, &previous_state, &dB_lanes, &dC_lanes})
             *history = c.take(kMaxBackwardStateBlock * kChunkRows);
         for (T** per_state : {&A2, &A, &B, &C, &h0, &dh, &dA, &dB, &dC}) *per_state = c.take(N * kTileRow);

@@ -91,6 +91,20 @@ inline V softplus(V x) {
     return select(V::broadcast(kSoftplusThreshold) < x, x, smooth);
 }
 
+// softplus(x) as above and its derivative (common/scan_math.h's softplus_grad: sigmoid(x), 1 above
+// the threshold) from one exp: with e = exp(-|x|), log1p(exp(x)) = max(x, 0) + log1p(e) and
+// sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) below. Both errors are within the bounds of
+// softplus and sigmoid above.
+template <class V>
+inline V softplus_with_derivative(V x, V& derivative) {
+    const V one = V::broadcast(1);
+    const V e = exp(V::zero() - abs(x));
+    const V r = one / (one + e);
+    const auto passes = V::broadcast(kSoftplusThreshold) < x;
+    derivative = select(passes, one, select(x < V::zero(), e * r, r));
+    return select(passes, x, max(x, V::zero()) + log1p_unit(e));
+}
+
 template <class V>
 inline V sigmoid(V x) {
     const V one = V::broadcast(1);
