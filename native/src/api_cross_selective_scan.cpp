@@ -17,8 +17,8 @@ namespace {
 
 // Sizes shared by forward, backward and the workspace query; the CPU kernels compute in one
 // float type for inputs and weights alike.
-cpu::CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
-                                         int64_t height, int64_t width, int64_t N) {
+CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
+                                    int64_t height, int64_t width, int64_t N) {
     dtype_size(dtype);
     dtype_size(weight_dtype);
     if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
@@ -27,17 +27,7 @@ cpu::CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dty
     if (weight_dtype != dtype)
         throw Error(SSMB_ERROR_UNSUPPORTED, "weight_dtype: the CPU kernels expect weight_dtype equal to dtype (" +
                                                 dtype_name(dtype) + "), got " + dtype_name(weight_dtype));
-    require_positive("batch", batch);
-    require_positive("dim", dim);
-    require_positive("height", height);
-    require_positive("width", width);
-    require_positive("N", N);
-    cpu::CrossSelectiveScanParams p;
-    p.batch = batch, p.dim = dim, p.height = height, p.width = width, p.N = N;
-    checked_bytes("delta", {batch, kCrossScanDirections, dim, height, width}, dtype_size(dtype));
-    checked_bytes("B", {batch, kCrossScanDirections, N, height, width}, dtype_size(dtype));
-    checked_bytes("chunk_states", {batch, kCrossScanDirections * dim, scan_num_chunks(p.L()), N}, dtype_size(dtype));
-    return p;
+    return cross_call_sizes(batch, dim, height, width, N, dtype_size(dtype));
 }
 
 template <class Fn>
@@ -58,13 +48,12 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd(ssmb_dtype dtype, ssmb_dtype 
                                                    const void* C, const void* D, const void* delta_bias,
                                                    int32_t delta_softplus, void* out, void* chunk_states) {
     return guarded([&] {
-        cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         const CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
         const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
-        p.u = u, p.delta = delta, p.A = A, p.B = B, p.C = C, p.D = D, p.delta_bias = delta_bias;
-        p.delta_softplus = delta_softplus != 0;
+        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
         p.out = out, p.chunk_states = chunk_states;
         dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_fwd<decltype(t)>(p); });
     });
@@ -75,7 +64,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size(ssmb_dtype dty
                                                                   int64_t width, int64_t N, int64_t* bytes) {
     return guarded([&] {
         require(bytes != nullptr, "bytes: expected a pointer to receive the size, got null");
-        const cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        const CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         *bytes = cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
     });
 }
@@ -89,33 +78,13 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype 
                                                    void* dC, void* dD, void* ddelta_bias, void* workspace,
                                                    int64_t workspace_bytes) {
     return guarded([&] {
-        cpu::CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
-        s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
-        s.inputs.push_back({"dout", dout, s.image});
-        require_non_null(s.inputs[s.inputs.size() - 2]);
-        require_non_null(s.inputs.back());
-        require_paired("dD", dD, "D", D);
-        require_paired("ddelta_bias", ddelta_bias, "delta_bias", delta_bias);
-        const int64_t needed = cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
-        require(workspace_bytes >= needed, "workspace_bytes: expected at least " + std::to_string(needed) +
-                                               " (ssmb_cross_selective_scan_bwd_workspace_size), got " +
-                                               std::to_string(workspace_bytes));
-        std::vector<Buffer> outputs = {{"du", du, s.image}, {"ddelta", ddelta, s.directions}, {"dA", dA, s.A},
-                                       {"dB", dB, s.states}, {"dC", dC, s.states}};
-        for (const Buffer& b : outputs) require_non_null(b);
-        outputs.push_back({"dD", dD, s.channels});
-        outputs.push_back({"ddelta_bias", ddelta_bias, s.channels});
-        outputs.push_back({"workspace", workspace, needed});
-        if (needed > 0) require_non_null(outputs.back());
-        require_no_overlap(s.inputs, outputs);
-
-        p.u = u, p.delta = delta, p.A = A, p.B = B, p.C = C, p.D = D, p.delta_bias = delta_bias;
-        p.delta_softplus = delta_softplus != 0;
-        p.chunk_states = const_cast<void*>(chunk_states);
-        p.dout = dout;
-        p.du = du, p.ddelta = ddelta, p.dA = dA, p.dB = dB, p.dC = dC, p.dD = dD, p.ddelta_bias = ddelta_bias;
-        p.workspace = workspace;
+        cross_backward_buffers(s, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace, workspace_bytes,
+                               cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype)),
+                               "ssmb_cross_selective_scan_bwd_workspace_size");
+        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        set_cross_backward(p, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace);
         dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_bwd<decltype(t)>(p); });
     });
 }

@@ -67,8 +67,8 @@ void dispatch_s4d(ssmb_dtype dtype, Fn&& fn) {
 
 // ---- fused cross selective scan ------------------------------------------------------------------
 
-cuda::CrossScanCudaParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
-                                           int64_t height, int64_t width, int64_t N) {
+CrossSelectiveScanParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
+                                          int64_t height, int64_t width, int64_t N) {
     dtype_size(dtype);
     dtype_size(weight_dtype);
     if (dtype != SSMB_FLOAT32)
@@ -77,33 +77,11 @@ cuda::CrossScanCudaParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_d
     if (weight_dtype != SSMB_FLOAT32)
         throw Error(SSMB_ERROR_UNSUPPORTED,
                     "weight_dtype: the CUDA kernels expect float32, got " + dtype_name(weight_dtype));
-    require_positive("batch", batch);
-    require_positive("dim", dim);
-    require_positive("height", height);
-    require_positive("width", width);
-    require_positive("N", N);
+    const CrossSelectiveScanParams p = cross_call_sizes(batch, dim, height, width, N, sizeof(float));
     require(N <= cuda::kMaxStates, "N: expected at most " + std::to_string(cuda::kMaxStates) +
                                        " states on CUDA, got " + std::to_string(N));
-    cuda::CrossScanCudaParams p;
-    p.batch = batch, p.dim = dim, p.height = height, p.width = width, p.N = N;
-    const int64_t K = kCrossScanDirections;
-    checked_bytes("delta", {batch, K, dim, height, width}, 4);
-    checked_bytes("B", {batch, K, N, height, width}, 4);
-    checked_bytes("chunk_states", {batch, K * dim, scan_num_chunks(p.L()), N}, 4);
-    require_grid("batch", batch * K * dim, "batch * 4 * dim");
+    require_grid("batch", batch * kCrossScanDirections * dim, "batch * 4 * dim");
     return p;
-}
-
-void set_inputs(cuda::CrossScanCudaParams& p, const void* u, const void* delta, const void* A, const void* B,
-                const void* C, const void* D, const void* delta_bias, int32_t delta_softplus) {
-    p.u = static_cast<const float*>(u);
-    p.delta = static_cast<const float*>(delta);
-    p.A = static_cast<const float*>(A);
-    p.B = static_cast<const float*>(B);
-    p.C = static_cast<const float*>(C);
-    p.D = static_cast<const float*>(D);
-    p.delta_bias = static_cast<const float*>(delta_bias);
-    p.delta_softplus = delta_softplus != 0;
 }
 
 }  // namespace
@@ -164,15 +142,14 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd_cuda(ssmb_dtype dtype, ssmb_d
                                                         const void* delta_bias, int32_t delta_softplus, void* out,
                                                         void* chunk_states, void* stream) {
     return guarded([&] {
-        cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         const CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, sizeof(float), u, delta, A, B, C, D, delta_bias);
         const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
         const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
-        set_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
-        p.out = static_cast<float*>(out);
-        p.chunk_states = static_cast<float*>(chunk_states);
+        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        p.out = out, p.chunk_states = chunk_states;
         cuda::cross_selective_scan_fwd(p, static_cast<cudaStream_t>(stream));
     });
 }
@@ -182,7 +159,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size_cuda(ssmb_dtyp
                                                                        int64_t width, int64_t N, int64_t* bytes) {
     return guarded([&] {
         require(bytes != nullptr, "bytes: expected a pointer to receive the size, got null");
-        const cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        const CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         // Overflow check for the per-tile dB / dC partials the workspace is made of.
         checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
         *bytes = cuda::cross_selective_scan_bwd_workspace_bytes(p);
@@ -199,39 +176,15 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_cuda(ssmb_dtype dtype, ssmb_d
                                                         void* ddelta_bias, void* workspace, int64_t workspace_bytes,
                                                         void* stream) {
     return guarded([&] {
-        cuda::CrossScanCudaParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
+        CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
         CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, sizeof(float), u, delta, A, B, C, D, delta_bias);
-        s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
-        s.inputs.push_back({"dout", dout, s.image});
-        require_non_null(s.inputs[s.inputs.size() - 2]);
-        require_non_null(s.inputs.back());
-        require_paired("dD", dD, "D", D);
-        require_paired("ddelta_bias", ddelta_bias, "delta_bias", delta_bias);
-        const int64_t needed = cuda::cross_selective_scan_bwd_workspace_bytes(p);
-        require(workspace_bytes >= needed, "workspace_bytes: expected at least " + std::to_string(needed) +
-                                               " (ssmb_cross_selective_scan_bwd_workspace_size_cuda), got " +
-                                               std::to_string(workspace_bytes));
-        std::vector<Buffer> outputs = {{"du", du, s.image}, {"ddelta", ddelta, s.directions}, {"dA", dA, s.A},
-                                       {"dB", dB, s.states}, {"dC", dC, s.states}};
-        for (const Buffer& b : outputs) require_non_null(b);
-        outputs.push_back({"dD", dD, s.channels});
-        outputs.push_back({"ddelta_bias", ddelta_bias, s.channels});
-        outputs.push_back({"workspace", workspace, needed});
-        require_non_null(outputs.back());
-        require_no_overlap(s.inputs, outputs);
+        const std::vector<Buffer> outputs = cross_backward_buffers(
+            s, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace, workspace_bytes,
+            cuda::cross_selective_scan_bwd_workspace_bytes(p), "ssmb_cross_selective_scan_bwd_workspace_size_cuda");
         const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
-        set_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
-        p.chunk_states = static_cast<float*>(const_cast<void*>(chunk_states));
-        p.dout = static_cast<const float*>(dout);
-        p.du = static_cast<float*>(du);
-        p.ddelta = static_cast<float*>(ddelta);
-        p.dA = static_cast<float*>(dA);
-        p.dB = static_cast<float*>(dB);
-        p.dC = static_cast<float*>(dC);
-        p.dD = static_cast<float*>(dD);
-        p.ddelta_bias = static_cast<float*>(ddelta_bias);
-        p.workspace = static_cast<float*>(workspace);
+        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        set_cross_backward(p, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace);
         cuda::cross_selective_scan_bwd(p, static_cast<cudaStream_t>(stream));
     });
 }

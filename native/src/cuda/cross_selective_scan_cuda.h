@@ -1,6 +1,6 @@
 // CUDA fused cross selective scan (ssmb_cross_selective_scan_*_cuda; math and layouts in ssmbridge.h),
-// called by api_cuda.cpp with validated arguments on the right current device. float32 data and
-// weights.
+// called by api_cuda_fused.cpp with validated arguments on the right current device. float32 data
+// and weights.
 //
 // The kernels are the selective scan's (selective_scan_cuda.h: a warp per channel, kItems steps per
 // lane, warp scans of the (a, b) pairs, states saved every kScanChunkSize steps) with direction k's
@@ -22,45 +22,15 @@
 
 #include <cstdint>
 
-#include "common/host_device.h"
+#include "cross_selective_scan_params.h"
 
 namespace ssmb::cuda {
 
-struct CrossScanCudaParams {
-    int64_t batch = 0, dim = 0, height = 0, width = 0, N = 0;
-    bool delta_softplus = false;
-
-    // Inputs, pixel order: u (batch, dim, L), delta (batch, 4, dim, L), A (4 dim, N),
-    // B and C (batch, 4, N, L), D and delta_bias (4 dim) or null (float).
-    const float* u = nullptr;
-    const float* delta = nullptr;
-    const float* A = nullptr;
-    const float* B = nullptr;
-    const float* C = nullptr;
-    const float* D = nullptr;
-    const float* delta_bias = nullptr;
-
-    float* out = nullptr;           // (batch, dim, L)
-    float* chunk_states = nullptr;  // (batch, 4 dim, n_chunks, N): written by fwd, read by bwd
-
-    const float* dout = nullptr;
-    float* du = nullptr;
-    float* ddelta = nullptr;
-    float* dA = nullptr;
-    float* dB = nullptr;
-    float* dC = nullptr;
-    float* dD = nullptr;           // non-null exactly when D is
-    float* ddelta_bias = nullptr;  // non-null exactly when delta_bias is
-    float* workspace = nullptr;
-
-    SSMB_HOST_DEVICE int64_t L() const { return height * width; }
-};
-
-void cross_selective_scan_fwd(const CrossScanCudaParams& p, cudaStream_t stream);
+void cross_selective_scan_fwd(const CrossSelectiveScanParams& p, cudaStream_t stream);
 
 // Bytes of float workspace cross_selective_scan_bwd needs.
-int64_t cross_selective_scan_bwd_workspace_bytes(const CrossScanCudaParams& p);
+int64_t cross_selective_scan_bwd_workspace_bytes(const CrossSelectiveScanParams& p);
 
-void cross_selective_scan_bwd(const CrossScanCudaParams& p, cudaStream_t stream);
+void cross_selective_scan_bwd(const CrossSelectiveScanParams& p, cudaStream_t stream);
 
 }  // namespace ssmb::cuda

@@ -9,7 +9,9 @@
 // (a, b) pair, a warp scan combines the lanes, and the state carried between chunks lives in shared
 // memory. The forward saves the state every kScanChunkSize steps (the CPU's chunk_states layout);
 // the backward walks the chunks from last to first, recomputes the states of a chunk from the saved
-// one, and runs the reverse-time scan of dL/dh with the same warp scan.
+// one, and runs the reverse-time scan of dL/dh with the same warp scan. The per-chunk work is
+// scan_block.cuh's, shared with the fused cross selective scan; reverse is a template argument of
+// the kernels, so step -> time costs no selects.
 //
 // Deterministic sums: selective dB / dC add the channels of a tile in warp order inside the block,
 // and the tiles of a group in tile order afterwards (partial_sums.cu); dA, time-invariant dB / dC,

@@ -1,8 +1,6 @@
 // Forward selective scan on CUDA (decomposition in selective_scan_cuda.h). Per chunk, each lane
-// loads its kItems steps once; then for every state n
-//   a_t = exp(dt_t A_n), b_t = dt_t u_t B_t,  lane pair = composition of its steps,
-//   warp scan -> the state before the lane's first step -> h_t = a_t h + b_t, y_t += C_t h_t,
-// and the warp's total moves the carried state to the next chunk.
+// loads its kItems steps once, forward_chunk (scan_block.cuh) runs the states, and the lane writes
+// out = y (times silu(z) with the gate).
 #include "cuda/cuda_check.h"
 #include "cuda/scan_block.cuh"
 #include "cuda/selective_scan_cuda.h"
@@ -11,12 +9,13 @@ namespace ssmb::cuda {
 
 namespace {
 
-template <typename T, int kWarps>
+template <typename T, int kWarps, bool kReverse>
 __global__ void __launch_bounds__(kWarps * kWarpSize) selective_scan_fwd_kernel(SelectiveScanParams p) {
     extern __shared__ float shared[];
     const ScanLane w(p, kWarps);
     if (!w.live) return;  // no block-wide synchronization below: dead warps may leave
     const int64_t N = p.N, L = p.L;
+    const SequenceMap<kReverse> map(p);
     float* const carry = shared + (threadIdx.x / kWarpSize) * N;  // h after the chunks so far
     for (int64_t n = w.lane; n < N; n += kWarpSize) carry[n] = 0.0f;
     __syncwarp();
@@ -36,44 +35,16 @@ __global__ void __launch_bounds__(kWarps * kWarpSize) selective_scan_fwd_kernel(
     const int64_t n_chunks = (L + kStepsPerChunk - 1) / kStepsPerChunk;
     for (int64_t chunk = 0; chunk < n_chunks; ++chunk) {
         const int64_t first_step = chunk * kStepsPerChunk + w.lane * kItems;
-        StepInputs<T> in;
-        in.load(p, u_row, delta_row, delta_bias, first_step);
+        StepInputs<T, SequenceMap<kReverse>> in;
+        in.load(map, p.delta_softplus, u_row, delta_row, delta_bias, first_step);
         float y[kItems];
 #pragma unroll
         for (int i = 0; i < kItems; ++i) y[i] = D * in.u[i];
-        // The lanes whose first step starts a CPU-sized chunk save the state there.
-        const bool saves_state = first_step < L && first_step % kScanChunkSize == 0;
-
-        for (int64_t n = 0; n < N; ++n) {
-            const float A2 = A[n] * float(kLog2e);
-            ScanPair<float> steps[kItems];
-            ScanPair<float> lane_pair = ScanPair<float>::identity();
-#pragma unroll
-            for (int i = 0; i < kItems; ++i) {
-                const int64_t step = first_step + i;
-                const float B_t = step < L ? B.at(n, scan_time(p, step), L) : 0.0f;
-                steps[i] = {exp2f(in.dt[i] * A2), in.dtu[i] * B_t};
-                lane_pair = compose(lane_pair, steps[i]);
-            }
-            const WarpScan scan = warp_scan(lane_pair, false);
-            const float h_before = carry[n];
-            float h = scan.exclusive.apply(h_before);
-            if (saves_state) chunk_states[(first_step / kScanChunkSize) * N + n] = h;
-#pragma unroll
-            for (int i = 0; i < kItems; ++i) {
-                const int64_t step = first_step + i;
-                h = steps[i].apply(h);
-                if (step < L) y[i] += C.at(n, scan_time(p, step), L) * h;
-            }
-            __syncwarp();  // every lane has read carry[n]
-            if (w.lane == 0) carry[n] = scan.total.apply(h_before);
-            __syncwarp();
-        }
+        forward_chunk(in, first_step, L, N, A, B, C, carry, chunk_states, w.lane, y);
 #pragma unroll
         for (int i = 0; i < kItems; ++i) {
-            const int64_t step = first_step + i;
-            if (step >= L) break;
-            const int64_t t = scan_time(p, step);
+            if (first_step + i >= L) break;
+            const int64_t t = in.t[i];
             out_row[t] = from_float<T>(z_row ? y[i] * silu(to_float(z_row[t])) : y[i]);
         }
     }
@@ -88,7 +59,10 @@ void launch_fwd(const SelectiveScanParams& p, cudaStream_t stream) {
     const int64_t tiles = (p.channels_per_group() + kForwardWarps - 1) / kForwardWarps;
     const dim3 grid(static_cast<unsigned>(p.batch * p.groups * tiles));
     const size_t shared = sizeof(float) * kForwardWarps * p.N;
-    selective_scan_fwd_kernel<T, kForwardWarps><<<grid, kForwardWarps * kWarpSize, shared, stream>>>(p);
+    if (p.reverse)
+        selective_scan_fwd_kernel<T, kForwardWarps, true><<<grid, kForwardWarps * kWarpSize, shared, stream>>>(p);
+    else
+        selective_scan_fwd_kernel<T, kForwardWarps, false><<<grid, kForwardWarps * kWarpSize, shared, stream>>>(p);
     check_launch("selective_scan_fwd_kernel launch");
 }
 
