@@ -3,12 +3,18 @@
 // Links the library's objects (not libssmbridge) to switch paths in one process.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "cpu/isa.h"
 #include "scan_test_support.h"
 #include "ssmbridge/ssmbridge.h"
+
+namespace ssmb::cpu {
+// Test failures name the paths.
+inline void PrintTo(Isa isa, std::ostream* os) { *os << isa_name(isa); }
+}  // namespace ssmb::cpu
 
 namespace {
 
@@ -135,6 +141,22 @@ TEST(CpuIsa, RequestPicksThatPathOrFallsBackToTheBest) {
     EXPECT_EQ(ssmb::cpu::isa_for_request("avx1024"), best);
     EXPECT_EQ(ssmb::cpu::isa_for_request("AVX2"), best);  // names are exact
 }
+
+// The x86 paths are detected from CPUID and XCR0 with every compiler (MSVC has no
+// __builtin_cpu_supports); where GCC or clang builds the tests, their builtins, which check the same
+// instructions and OS support, are an independent answer.
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
+TEST(CpuIsa, X86DetectionAgreesWithTheCompilersBuiltins) {
+    std::vector<Isa> expected;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        expected.push_back(Isa::avx512);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) expected.push_back(Isa::avx2);
+    expected.push_back(Isa::scalar);
+    EXPECT_EQ(ssmb::cpu::supported_isas(), expected);
+}
+#endif
 
 TEST(CpuIsa, ReportsThePathInUse) {
     IsaGuard guard;
