@@ -85,12 +85,11 @@ void store_chunk(const TileChunk& tc, const typename V::Scalar* rows, typename V
     }
 }
 
-// out[t] for the chunk's times = (or +=, with add) the sum over the tile's channels of
-// lanes[step][c]: per-channel terms of a selective dB or dC reduced to the item's contribution.
-// kLanes steps at a time go through horizontal_sums, ordered so that lane q lands on the q-th
-// lowest time.
+// out[t] for the chunk's times = the sum over the tile's channels of lanes[step][c]: per-channel
+// terms of a selective dB or dC reduced to the item's contribution. kLanes steps at a time go
+// through horizontal_sums, ordered so that lane q lands on the q-th lowest time.
 template <class V>
-void reduce_chunk_lanes(const typename V::Scalar* lanes, const ScanChunk& chunk, typename V::Scalar* out, bool add) {
+void reduce_chunk_lanes(const typename V::Scalar* lanes, const ScanChunk& chunk, typename V::Scalar* out) {
     constexpr int W = V::kLanes;
     auto tile_sum = [lanes](int64_t step) {  // the row's vectors added: kLanes partial sums
         const typename V::Scalar* row = lanes + step * kTileRow;
@@ -103,14 +102,9 @@ void reduce_chunk_lanes(const typename V::Scalar* lanes, const ScanChunk& chunk,
     for (; step + W <= len; step += W) {
         V rows[W];
         for (int q = 0; q < W; ++q) rows[q] = tile_sum(chunk.direction > 0 ? step + q : step + W - 1 - q);
-        typename V::Scalar* const at = out + std::min(chunk.time(step), chunk.time(step + W - 1));
-        const V sums = horizontal_sums(rows);
-        (add ? V::load(at) + sums : sums).store(at);
+        horizontal_sums(rows).store(out + std::min(chunk.time(step), chunk.time(step + W - 1)));
     }
-    for (; step < len; ++step) {
-        const typename V::Scalar sum = reduce_add(tile_sum(step));
-        out[chunk.time(step)] = add ? out[chunk.time(step)] + sum : sum;
-    }
+    for (; step < len; ++step) out[chunk.time(step)] = reduce_add(tile_sum(step));
 }
 
 }  // namespace ssmb::cpu

@@ -192,11 +192,9 @@ private:
         for (int j = 0; j < S; ++j) {
             const int64_t n = n0 + j;
             if (B_selective)
-                reduce_chunk_lanes<V>(s_.dB_lanes + j * kChunkRows, chunk, targets_.dB_block + n * in_.L,
-                                      targets_.add_to_blocks);
+                reduce_chunk_lanes<V>(s_.dB_lanes + j * kChunkRows, chunk, targets_.dB_block + n * in_.L);
             if (C_selective)
-                reduce_chunk_lanes<V>(s_.dC_lanes + j * kChunkRows, chunk, targets_.dC_block + n * in_.L,
-                                      targets_.add_to_blocks);
+                reduce_chunk_lanes<V>(s_.dC_lanes + j * kChunkRows, chunk, targets_.dC_block + n * in_.L);
         }
     }
 

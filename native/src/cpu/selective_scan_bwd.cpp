@@ -1,13 +1,7 @@
 // Backward selective scan on the CPU: runs the active ISA's per-item kernel (scan_kernel_bwd.h)
-// over the work items. Gradients summed over more than one work item go through partial slices of
-// the workspace, which are then added in a fixed order, so results do not depend on the thread
-// count:
-//   - selective dB / dC sum over the channels of a group. A work item is a block of consecutive
-//     channel tiles of one (batch, group), which adds its tiles' sums in tile order: block 0 into
-//     the gradient itself, every later block into its own (N, L) slice of the workspace; the slices
-//     are then added onto the gradient in block order. Blocks are sized from the shape alone.
-//   - dA, time-invariant dB / dC, dD and ddelta_bias sum over batch: one slice per batch, added in
-//     batch order.
+// over the work items. Gradients summed over more than one work item (over batch, or over the
+// channel tiles of a group) go through per-item partial slices of the workspace and are then
+// reduced in a fixed order, so results do not depend on the thread count.
 #include <algorithm>
 
 #include "cpu/isa.h"
@@ -21,45 +15,28 @@ namespace ssmb::cpu {
 
 namespace {
 
-// Blocks of the channel tiles of a group. Each block is one work item, so blocks are parallelism,
-// and each block after the first costs two (N, L) slices of workspace per (batch, group). Wanted:
-// 1 + channels_per_group / (4 N) blocks, which keeps the slices within half the size of u, but at
-// least enough for 16 work items in all (as many as there are tiles), so that up to 16 threads
-// share a small batch. With one block per group there is no slice at all.
-struct TileBlocks {
-    int64_t tiles, per_block, count;
-
-    explicit TileBlocks(const SelectiveScanParams& p) : tiles(ScanWorkItems(p).tiles_per_group) {
-        constexpr int64_t kMinItems = 16;
-        const int64_t for_memory = 1 + p.channels_per_group() / (4 * p.N);
-        const int64_t for_threads = (kMinItems + p.batch * p.groups - 1) / (p.batch * p.groups);
-        const int64_t wanted = std::clamp<int64_t>(std::max(for_memory, for_threads), 1, tiles);
-        per_block = (tiles + wanted - 1) / wanted;
-        count = (tiles + per_block - 1) / per_block;
-    }
-};
-
 // Where the partial sums live in the workspace, in elements of the weight type. A gradient with a
 // single contributor per element is written straight into its output and takes no space here.
 struct WorkspaceLayout {
-    TileBlocks blocks;
-    bool block_partials = false;      // selective dB / dC: one (N, L) slice per (b, g, block >= 1)
+    int64_t tiles_per_group = 1;
+    bool per_tile_partials = false;   // selective dB / dC: one (N, L) block per (b, g, tile)
     bool per_batch_partials = false;  // dA, time-invariant dB / dC, dD, ddelta_bias: one per batch
     int64_t dB_selective = 0, dC_selective = 0;
     int64_t dA = 0, dB_invariant = 0, dC_invariant = 0, dD = 0, ddelta_bias = 0;
     int64_t elements = 0;
 
-    explicit WorkspaceLayout(const SelectiveScanParams& p) : blocks(p) {
-        block_partials = blocks.count > 1;
+    explicit WorkspaceLayout(const SelectiveScanParams& p) {
+        tiles_per_group = ScanWorkItems(p).tiles_per_group;
+        per_tile_partials = tiles_per_group > 1;
         per_batch_partials = p.batch > 1;
-        const int64_t block_slices =
-            block_partials ? size_product({p.batch, p.groups, blocks.count - 1, p.N, p.L}, "workspace") : 0;
+        const int64_t tile_block =
+            per_tile_partials ? size_product({p.batch, p.groups, tiles_per_group, p.N, p.L}, "workspace") : 0;
         const int64_t batch_matrix = per_batch_partials ? size_product({p.batch, p.dim, p.N}, "workspace") : 0;
         // dD and ddelta_bias are reserved even when D / delta_bias are absent: the size query
         // does not know about the optional inputs.
         const int64_t batch_vector = per_batch_partials ? size_product({p.batch, p.dim}, "workspace") : 0;
-        dB_selective = take(p.B_selective ? block_slices : 0);
-        dC_selective = take(p.C_selective ? block_slices : 0);
+        dB_selective = take(p.B_selective ? tile_block : 0);
+        dC_selective = take(p.C_selective ? tile_block : 0);
         dA = take(batch_matrix);
         dB_invariant = take(p.B_selective ? 0 : batch_matrix);
         dC_invariant = take(p.C_selective ? 0 : batch_matrix);
@@ -75,12 +52,11 @@ private:
     }
 };
 
-// out[o, j] (+)= sum over p = 0..count-1, in that order, of partials[o, p, j]; partials is
-// (outer, count, inner), out is (outer, inner); with add, the sum starts from out. Blocks of
-// consecutive j are summed a whole partial row at a time, so the loops read memory in order and
-// vectorize.
+// out[o, j] = sum over p = 0..count-1, in that order, of partials[o, p, j]; partials is
+// (outer, count, inner), out is (outer, inner). Blocks of consecutive j are summed a whole
+// partial row at a time, so the loops read memory in order and vectorize.
 template <typename T>
-void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t inner, T* out, bool add = false) {
+void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t inner, T* out) {
     constexpr int64_t kBlock = 2048;
     const int64_t blocks_per_row = (inner + kBlock - 1) / kBlock;
     parallel_for(outer * blocks_per_row, [&](int64_t begin, int64_t end) {
@@ -90,12 +66,11 @@ void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t in
             const int64_t size = std::min(kBlock, inner - j0);
             T* sum = out + o * inner + j0;
             const T* part = partials + o * count * inner + j0;
-            if (!add) {
-                std::copy_n(part, size, sum);
+            std::copy_n(part, size, sum);
+            for (int64_t p = 1; p < count; ++p) {
                 part += inner;
-            }
-            for (int64_t p = add ? 0 : 1; p < count; ++p, part += inner)
                 for (int64_t j = 0; j < size; ++j) sum[j] += part[j];
+            }
         }
     });
 }
@@ -122,50 +97,39 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
     const BackwardOutputs<T> out{static_cast<T*>(p.du), static_cast<T*>(p.ddelta), static_cast<T*>(p.dz)};
     const int64_t NL = p.N * p.L;
 
-    const TileBlocks& blocks = layout.blocks;
-    // Targets of tile w, the first of its block or a later one.
-    auto targets_of = [&](const ScanWorkItem& w, int64_t block, bool first_of_block) {
-        auto block_target = [&](T* output, int64_t offset) {
-            const int64_t bg = w.b * p.groups + w.g;
-            return block == 0 ? output + bg * NL : workspace + offset + (bg * (blocks.count - 1) + block - 1) * NL;
+    auto targets_of = [&](const ScanWorkItem& w) {
+        const int64_t block = (w.b * p.groups + w.g) * layout.tiles_per_group + w.tile;
+        auto tile_block = [&](T* output, int64_t offset) {
+            return layout.per_tile_partials ? workspace + offset + block * NL : output + (w.b * p.groups + w.g) * NL;
         };
         auto batch_slice = [&](T* output, int64_t offset, int64_t size) {
             if (!output) return output;
             return layout.per_batch_partials ? workspace + offset + w.b * size : output;
         };
         const int64_t matrix = p.dim * p.N;
-        return ItemTargets<T>{p.B_selective ? block_target(dB, layout.dB_selective) : nullptr,
-                              p.C_selective ? block_target(dC, layout.dC_selective) : nullptr,
+        return ItemTargets<T>{p.B_selective ? tile_block(dB, layout.dB_selective) : nullptr,
+                              p.C_selective ? tile_block(dC, layout.dC_selective) : nullptr,
                               batch_slice(dA, layout.dA, matrix),
                               p.B_selective ? nullptr : batch_slice(dB, layout.dB_invariant, matrix),
                               p.C_selective ? nullptr : batch_slice(dC, layout.dC_invariant, matrix),
                               batch_slice(dD, layout.dD, p.dim),
-                              batch_slice(ddelta_bias, layout.ddelta_bias, p.dim),
-                              !first_of_block};
+                              batch_slice(ddelta_bias, layout.ddelta_bias, p.dim)};
     };
 
     const auto backward_item = kernels_for<T>(active_isa()).backward;
     const int64_t scratch_elements = BackwardScratch<T>(p.N, nullptr).elements;
-    // A work item: block `block` of the tiles of (b, g), its tiles in order.
-    parallel_for(p.batch * p.groups * blocks.count, [&](int64_t begin, int64_t end) {
+    parallel_for(items.count, [&](int64_t begin, int64_t end) {
         ScratchBuffer<T> scratch(scratch_elements);
         for (int64_t item = begin; item < end; ++item) {
-            const int64_t block = item % blocks.count, bg = item / blocks.count;
-            const int64_t first = block * blocks.per_block, last = std::min(blocks.tiles, first + blocks.per_block);
-            for (int64_t tile = first; tile < last; ++tile) {
-                const ScanWorkItem w = items[bg * blocks.tiles + tile];
-                backward_item(in, w, bin, out, targets_of(w, block, tile == first), scratch.data());
-            }
+            const ScanWorkItem w = items[item];
+            backward_item(in, w, bin, out, targets_of(w), scratch.data());
         }
     });
 
-    if (layout.block_partials) {
-        // Blocks 1.. onto block 0 (the gradient), in block order.
-        const int64_t slices = p.batch * p.groups;
-        if (p.B_selective)
-            reduce_partials(workspace + layout.dB_selective, slices, blocks.count - 1, NL, dB, /*add=*/true);
-        if (p.C_selective)
-            reduce_partials(workspace + layout.dC_selective, slices, blocks.count - 1, NL, dC, /*add=*/true);
+    if (layout.per_tile_partials) {
+        const int64_t blocks = p.batch * p.groups;
+        if (p.B_selective) reduce_partials(workspace + layout.dB_selective, blocks, layout.tiles_per_group, NL, dB);
+        if (p.C_selective) reduce_partials(workspace + layout.dC_selective, blocks, layout.tiles_per_group, NL, dC);
     }
     if (layout.per_batch_partials) {
         const int64_t matrix = p.dim * p.N;

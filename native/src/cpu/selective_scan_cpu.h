@@ -143,9 +143,9 @@ struct BackwardOutputs {
     T* dz;  // null without z
 };
 
-// Where one work item writes its sums: selective dB / dC blocks (N, L) of its (b, g), and the
-// (dim, N) / (dim) slices of its batch for the sums over time. Each is either the output itself or
-// a partial slice in the workspace (selective_scan_bwd.cpp).
+// Where one work item writes its sums: selective dB / dC blocks (N, L) of its (b, g, tile), and
+// the (dim, N) / (dim) slices of its batch for the sums over time. Each is either the output
+// itself or the item's partial slice in the workspace (selective_scan_bwd.cpp).
 template <typename T>
 struct ItemTargets {
     T* dB_block;  // selective only
@@ -155,7 +155,6 @@ struct ItemTargets {
     T* dC_rows;
     T* dD;           // null without D
     T* ddelta_bias;  // null without delta_bias
-    bool add_to_blocks = false;  // dB_block / dC_block += the item's sums (else =)
 };
 
 }  // namespace ssmb::cpu
