@@ -7,9 +7,10 @@ using SsmBridge.Bench;
 // ./build.sh bench memory-cross             the same for SS2D's fused cross selective scan vs the composition
 // ./build.sh bench time-cross [reps]        its forward+backward wall and CPU time, alternating calls (min, median)
 // ./build.sh bench time-scan [reps]         selective scan: forward, fwd+bwd through autograd and the bare kernels
-// ./build.sh bench scan-loop [--retain] [iterations]
+// ./build.sh bench scan-loop [--retain] [--views] [iterations]
 //                                           selective scan fwd+bwd through autograd back to back, as in training;
-//                                           --retain: after Runtime.RetainFreedMemory()
+//                                           --retain: after Runtime.RetainFreedMemory(); --views: u, delta, z, B, C
+//                                           enter as views of the leaves (non-leaf, like a model's activations)
 // ./build.sh bench models [--sizes ...]     Vim-Ti, VMamba-T, S4ND-ViT-Ti, DeiT-Ti across image sizes, a fresh process per point
 // ./build.sh bench models-plot CSV DIR      redraws a sweep's PNGs from its sweep.csv
 // ./build.sh bench vim-profile SIZE [reps]  Vim-Ti's forward split into matmuls, convolutions and scans
@@ -23,10 +24,7 @@ return args switch {
     ["time-cross", var reps] => CrossScanTiming.Run(int.Parse(reps)),
     ["time-scan"] => ScanTiming.Run(20),
     ["time-scan", var reps] => ScanTiming.Run(int.Parse(reps)),
-    ["scan-loop"] => ScanTiming.RunLoop(30, retain: false),
-    ["scan-loop", "--retain"] => ScanTiming.RunLoop(30, retain: true),
-    ["scan-loop", var iterations] => ScanTiming.RunLoop(int.Parse(iterations), retain: false),
-    ["scan-loop", "--retain", var iterations] => ScanTiming.RunLoop(int.Parse(iterations), retain: true),
+    ["scan-loop", .. var rest] => ScanTiming.RunLoop(rest),
     // images/s and peak memory against image size (issue 10)
     ["models", .. var rest] => ModelSweep.Run(rest),
     ["models-plot", var csv, var outDir] => ModelSweep.Plot(csv, outDir),

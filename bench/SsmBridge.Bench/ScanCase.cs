@@ -52,6 +52,14 @@ public sealed class ScanInputs : IDisposable
 
     public Tensor Run(Scan scan) => scan(u, delta, A, B, C, D, z, delta_bias, true, false);
 
+    /// <summary>
+    /// As <see cref="Run"/>, with u, delta, z, B and C passed as views of themselves: non-leaf tensors
+    /// (a model's activations), whose gradients reach the leaves through the views' backward.
+    /// </summary>
+    public Tensor RunOnViews(Scan scan) =>
+        scan(u.view(u.shape), delta.view(delta.shape), A, B.view(B.shape), C.view(C.shape), D, z.view(z.shape),
+             delta_bias, true, false);
+
     /// <summary>Forward, then backward of sum(out); gradients are dropped afterwards.</summary>
     public void RunWithBackward(Scan scan)
     {

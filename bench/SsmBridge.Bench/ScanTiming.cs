@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using SsmBridge.Interop;
 using static TorchSharp.torch;
@@ -57,18 +58,30 @@ public static class ScanTiming
     }
 
     /// <summary>
-    /// `scan-loop [iterations]`: forward with gradients, then `sum().backward()`, back to back on the same
-    /// inputs as a training loop runs them (no other calls in between, unlike <see cref="Run"/>). Per case,
-    /// the median over the iterations of the forward's time, of the whole iteration's, and the page faults
-    /// per iteration; the ratio is the "forward+backward rate over forward rate" for this loop.
-    /// <paramref name="retain"/> calls <see cref="Runtime.RetainFreedMemory"/> first.
+    /// `scan-loop [--retain] [--views] [iterations]`: forward with gradients, then `sum().backward()`, back
+    /// to back on the same inputs as a training loop runs them (no other calls in between, unlike
+    /// <see cref="Run"/>). Per case, the median over the iterations (30 unless given) of the forward's time,
+    /// of the whole iteration's, and the page faults per iteration; the ratio is the issue's
+    /// "forward+backward rate over forward rate" for this loop. `--retain` calls
+    /// <see cref="Runtime.RetainFreedMemory"/> first. `--views` passes u, delta, z, B and C as views of the
+    /// leaf tensors: non-leaf inputs, as a model's activations are. With leaves, the engine's AccumulateGrad
+    /// copies every gradient the op returns, because TorchSharp still holds a wrapper of it at that moment;
+    /// a view's backward hands it a fresh tensor, which it keeps without copying.
     /// </summary>
-    public static int RunLoop(int iterations, bool retain)
+    public static int RunLoop(string[] args)
     {
+        var retain = args.Contains("--retain");
+        var views = args.Contains("--views");
+        var numbers = args.Where(a => !a.StartsWith("--")).ToArray();
+        var unknown = args.Where(a => a.StartsWith("--") && a != "--retain" && a != "--views").ToArray();
+        if (unknown.Length > 0 || numbers.Length > 1)
+            throw new ArgumentException($"scan-loop [--retain] [--views] [iterations]; got {string.Join(' ', args)}");
+        var iterations = numbers.Length == 1 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 30;
         if (retain && !Runtime.RetainFreedMemory()) Console.WriteLine("RetainFreedMemory: not glibc, nothing changed");
         Kernels.SyncThreads();
         Console.WriteLine($"threads {get_num_threads()} ({Native.CpuThreading()}), {iterations} iterations after 5 warm-up; medians" +
-                          (retain ? "; freed memory retained (Runtime.RetainFreedMemory)" : ""));
+                          (retain ? "; freed memory retained (Runtime.RetainFreedMemory)" : "") +
+                          (views ? "; u, delta, z, B, C passed as views of the leaves" : ""));
         Console.WriteLine("| case | fwd ms | fwd+bwd ms | rate / fwd | minor faults / iteration |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var c in ScanCase.Standard()) {
@@ -80,7 +93,7 @@ public static class ScanTiming
                 var faults0 = MinorFaults();
                 var clock = Stopwatch.StartNew();
                 using (NewDisposeScope()) {
-                    var output = grads.Run(ops.selective_scan);
+                    var output = views ? grads.RunOnViews(ops.selective_scan) : grads.Run(ops.selective_scan);
                     var forwardMs = clock.Elapsed.TotalMilliseconds;
                     output.sum().backward();
                     foreach (var t in grads.All) {
