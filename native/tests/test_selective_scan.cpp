@@ -123,6 +123,23 @@ TEST(SelectiveScanFiniteDifferences, MixedWideGroupsNoSoftplus) {
     check_finite_differences({2, 34, 130, 2, 2, true, false, true, false, true, false, false});
 }
 
+// Every output and gradient of two runs, bit for bit.
+template <typename T>
+void expect_bitwise_equal(const Forward<T>& f, const Gradients<T>& g, const Forward<T>& f_ref,
+                          const Gradients<T>& g_ref) {
+    EXPECT_TRUE(bitwise_equal(f.out, f_ref.out));
+    EXPECT_TRUE(bitwise_equal(f.chunk_states, f_ref.chunk_states));
+    EXPECT_TRUE(bitwise_equal(f.last_state, f_ref.last_state));
+    EXPECT_TRUE(bitwise_equal(g.du, g_ref.du));
+    EXPECT_TRUE(bitwise_equal(g.ddelta, g_ref.ddelta));
+    EXPECT_TRUE(bitwise_equal(g.dA, g_ref.dA));
+    EXPECT_TRUE(bitwise_equal(g.dB, g_ref.dB));
+    EXPECT_TRUE(bitwise_equal(g.dC, g_ref.dC));
+    EXPECT_TRUE(bitwise_equal(g.dD, g_ref.dD));
+    EXPECT_TRUE(bitwise_equal(g.dz, g_ref.dz));
+    EXPECT_TRUE(bitwise_equal(g.ddelta_bias, g_ref.ddelta_bias));
+}
+
 // ---- softplus threshold ------------------------------------------------------------------------
 
 // Above 20, Mamba's softplus is the identity, so its derivative there is exactly 1 (not sigmoid,
@@ -145,11 +162,7 @@ TEST(SelectiveScanSoftplus, AboveTheThresholdBothPassesAreTheIdentity) {
     ASSERT_NO_FATAL_FAILURE(run_forward(off, f_off));
     ASSERT_NO_FATAL_FAILURE(run_backward(on, f_on.chunk_states, g_on));
     ASSERT_NO_FATAL_FAILURE(run_backward(off, f_off.chunk_states, g_off));
-    EXPECT_TRUE(bitwise_equal(f_on.out, f_off.out));
-    EXPECT_TRUE(bitwise_equal(g_on.ddelta, g_off.ddelta));
-    EXPECT_TRUE(bitwise_equal(g_on.ddelta_bias, g_off.ddelta_bias));
-    EXPECT_TRUE(bitwise_equal(g_on.du, g_off.du));
-    EXPECT_TRUE(bitwise_equal(g_on.dA, g_off.dA));
+    expect_bitwise_equal(f_on, g_on, f_off, g_off);
 }
 
 // ---- reproducibility ---------------------------------------------------------------------------
@@ -182,17 +195,7 @@ void check_thread_count_independence(const ScanShape& s) {
         Gradients<T> g;
         ASSERT_NO_FATAL_FAILURE(run_forward(d, f));
         ASSERT_NO_FATAL_FAILURE(run_backward(d, f.chunk_states, g));
-        EXPECT_TRUE(bitwise_equal(f.out, f1.out));
-        EXPECT_TRUE(bitwise_equal(f.chunk_states, f1.chunk_states));
-        EXPECT_TRUE(bitwise_equal(f.last_state, f1.last_state));
-        EXPECT_TRUE(bitwise_equal(g.du, g1.du));
-        EXPECT_TRUE(bitwise_equal(g.ddelta, g1.ddelta));
-        EXPECT_TRUE(bitwise_equal(g.dA, g1.dA));
-        EXPECT_TRUE(bitwise_equal(g.dB, g1.dB));
-        EXPECT_TRUE(bitwise_equal(g.dC, g1.dC));
-        EXPECT_TRUE(bitwise_equal(g.dD, g1.dD));
-        EXPECT_TRUE(bitwise_equal(g.dz, g1.dz));
-        EXPECT_TRUE(bitwise_equal(g.ddelta_bias, g1.ddelta_bias));
+        expect_bitwise_equal(f, g, f1, g1);
     }
 }
 
