@@ -49,11 +49,11 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd(ssmb_dtype dtype, ssmb_dtype 
                                                    int32_t delta_softplus, void* out, void* chunk_states) {
     return guarded([&] {
         CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        const CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
+        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        const CrossScanBuffers s = cross_scan_inputs(p, dtype_size(dtype));
         const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
-        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
         p.out = out, p.chunk_states = chunk_states;
         dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_fwd<decltype(t)>(p); });
     });
@@ -79,12 +79,11 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype 
                                                    int64_t workspace_bytes) {
     return guarded([&] {
         CrossSelectiveScanParams p = call_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, dtype_size(dtype), u, delta, A, B, C, D, delta_bias);
-        cross_backward_buffers(s, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace, workspace_bytes,
-                               cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype)),
-                               "ssmb_cross_selective_scan_bwd_workspace_size");
         set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
         set_cross_backward(p, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace);
+        CrossScanBuffers s = cross_scan_inputs(p, dtype_size(dtype));
+        cross_backward_buffers(s, p, workspace_bytes, cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype)),
+                               "ssmb_cross_selective_scan_bwd_workspace_size");
         dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_bwd<decltype(t)>(p); });
     });
 }

@@ -143,12 +143,12 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd_cuda(ssmb_dtype dtype, ssmb_d
                                                         void* chunk_states, void* stream) {
     return guarded([&] {
         CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        const CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, sizeof(float), u, delta, A, B, C, D, delta_bias);
+        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
+        const CrossScanBuffers s = cross_scan_inputs(p, sizeof(float));
         const std::vector<Buffer> outputs = {{"out", out, s.image}, {"chunk_states", chunk_states, s.chunk_states}};
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
         const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
-        set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
         p.out = out, p.chunk_states = chunk_states;
         cuda::cross_selective_scan_fwd(p, static_cast<cudaStream_t>(stream));
     });
@@ -178,13 +178,13 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_cuda(ssmb_dtype dtype, ssmb_d
     return guarded([&] {
         CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
         checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
-        CrossScanBuffers s = cross_scan_inputs(p.batch, p.dim, p.height, p.width, p.N, sizeof(float), u, delta, A, B, C, D, delta_bias);
-        const std::vector<Buffer> outputs = cross_backward_buffers(
-            s, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace, workspace_bytes,
-            cuda::cross_selective_scan_bwd_workspace_bytes(p), "ssmb_cross_selective_scan_bwd_workspace_size_cuda");
-        const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
         set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
         set_cross_backward(p, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace);
+        CrossScanBuffers s = cross_scan_inputs(p, sizeof(float));
+        const std::vector<Buffer> outputs =
+            cross_backward_buffers(s, p, workspace_bytes, cuda::cross_selective_scan_bwd_workspace_bytes(p),
+                                   "ssmb_cross_selective_scan_bwd_workspace_size_cuda");
+        const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
         cuda::cross_selective_scan_bwd(p, static_cast<cudaStream_t>(stream));
     });
 }

@@ -7,10 +7,9 @@
 
 namespace ssmb {
 
-CrossScanBuffers cross_scan_inputs(int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N,
-                                   int64_t elem_size, const void* u, const void* delta, const void* A,
-                                   const void* B, const void* C, const void* D, const void* delta_bias) {
+CrossScanBuffers cross_scan_inputs(const CrossSelectiveScanParams& p, int64_t elem_size) {
     const int64_t K = kCrossScanDirections;
+    const int64_t batch = p.batch, dim = p.dim, height = p.height, width = p.width, N = p.N;
     CrossScanBuffers s;
     s.image = checked_bytes("u", {batch, dim, height, width}, elem_size);
     s.directions = checked_bytes("delta", {batch, K, dim, height, width}, elem_size);
@@ -18,9 +17,9 @@ CrossScanBuffers cross_scan_inputs(int64_t batch, int64_t dim, int64_t height, i
     s.A = checked_bytes("A", {K * dim, N}, elem_size);
     s.channels = checked_bytes("D", {K * dim}, elem_size);
     s.chunk_states = checked_bytes("chunk_states", {batch, K * dim, scan_num_chunks(height * width), N}, elem_size);
-    s.inputs = {{"u", u, s.image}, {"delta", delta, s.directions}, {"A", A, s.A},
-                {"B", B, s.states}, {"C", C, s.states},        {"D", D, s.channels},
-                {"delta_bias", delta_bias, s.channels}};
+    s.inputs = {{"u", p.u, s.image}, {"delta", p.delta, s.directions}, {"A", p.A, s.A},
+                {"B", p.B, s.states}, {"C", p.C, s.states},        {"D", p.D, s.channels},
+                {"delta_bias", p.delta_bias, s.channels}};
     for (int i = 0; i < 5; ++i) require_non_null(s.inputs[i]);
     return s;
 }
@@ -47,26 +46,22 @@ void set_cross_inputs(CrossSelectiveScanParams& p, const void* u, const void* de
     p.delta_softplus = delta_softplus != 0;
 }
 
-std::vector<Buffer> cross_backward_buffers(CrossScanBuffers& s, const void* chunk_states, const void* dout, void* du,
-                                           void* ddelta, void* dA, void* dB, void* dC, void* dD, void* ddelta_bias,
-                                           void* workspace, int64_t workspace_bytes, int64_t needed,
-                                           const char* size_query) {
-    s.inputs.push_back({"chunk_states", chunk_states, s.chunk_states});
-    s.inputs.push_back({"dout", dout, s.image});
+std::vector<Buffer> cross_backward_buffers(CrossScanBuffers& s, const CrossSelectiveScanParams& p,
+                                           int64_t workspace_bytes, int64_t needed, const char* size_query) {
+    s.inputs.push_back({"chunk_states", p.chunk_states, s.chunk_states});
+    s.inputs.push_back({"dout", p.dout, s.image});
     require_non_null(s.inputs[s.inputs.size() - 2]);
     require_non_null(s.inputs.back());
-    const void* const D = s.inputs[5].data;  // inputs in call order (cross_scan_inputs)
-    const void* const delta_bias = s.inputs[6].data;
-    require_paired("dD", dD, "D", D);
-    require_paired("ddelta_bias", ddelta_bias, "delta_bias", delta_bias);
+    require_paired("dD", p.dD, "D", p.D);
+    require_paired("ddelta_bias", p.ddelta_bias, "delta_bias", p.delta_bias);
     require(workspace_bytes >= needed, "workspace_bytes: expected at least " + std::to_string(needed) + " (" +
                                            size_query + "), got " + std::to_string(workspace_bytes));
-    std::vector<Buffer> outputs = {{"du", du, s.image}, {"ddelta", ddelta, s.directions}, {"dA", dA, s.A},
-                                   {"dB", dB, s.states}, {"dC", dC, s.states}};
+    std::vector<Buffer> outputs = {{"du", p.du, s.image}, {"ddelta", p.ddelta, s.directions}, {"dA", p.dA, s.A},
+                                   {"dB", p.dB, s.states}, {"dC", p.dC, s.states}};
     for (const Buffer& b : outputs) require_non_null(b);
-    outputs.push_back({"dD", dD, s.channels});
-    outputs.push_back({"ddelta_bias", ddelta_bias, s.channels});
-    outputs.push_back({"workspace", workspace, needed});
+    outputs.push_back({"dD", p.dD, s.channels});
+    outputs.push_back({"ddelta_bias", p.ddelta_bias, s.channels});
+    outputs.push_back({"workspace", p.workspace, needed});
     if (needed > 0) require_non_null(outputs.back());
     require_no_overlap(s.inputs, outputs);
     return outputs;

@@ -17,9 +17,8 @@ struct CrossScanBuffers {
     int64_t image, directions, states, A, channels, chunk_states;
 };
 
-CrossScanBuffers cross_scan_inputs(int64_t batch, int64_t dim, int64_t height, int64_t width, int64_t N,
-                                   int64_t elem_size, const void* u, const void* delta, const void* A,
-                                   const void* B, const void* C, const void* D, const void* delta_bias);
+// The inputs set in p (set_cross_inputs), of elem_size-byte elements, checked.
+CrossScanBuffers cross_scan_inputs(const CrossSelectiveScanParams& p, int64_t elem_size);
 
 // A call's sizes: every one positive, and the largest arrays (of elem_size-byte elements) within
 // int64 bytes.
@@ -30,16 +29,15 @@ CrossSelectiveScanParams cross_call_sizes(int64_t batch, int64_t dim, int64_t he
 void set_cross_inputs(CrossSelectiveScanParams& p, const void* u, const void* delta, const void* A, const void* B,
                       const void* C, const void* D, const void* delta_bias, int32_t delta_softplus);
 
-// The backward's other buffers, checked: chunk_states and dout join s.inputs; the gradients and the
-// workspace (at least `needed` bytes, the answer of the entry point `size_query`) are returned as
-// the outputs, none of which may overlap an input or another output.
-std::vector<Buffer> cross_backward_buffers(CrossScanBuffers& s, const void* chunk_states, const void* dout, void* du,
-                                           void* ddelta, void* dA, void* dB, void* dC, void* dD, void* ddelta_bias,
-                                           void* workspace, int64_t workspace_bytes, int64_t needed,
-                                           const char* size_query);
-
 // The backward's other buffers, into p.
 void set_cross_backward(CrossSelectiveScanParams& p, const void* chunk_states, const void* dout, void* du,
                         void* ddelta, void* dA, void* dB, void* dC, void* dD, void* ddelta_bias, void* workspace);
+
+// The backward's other buffers set in p (set_cross_backward), checked: chunk_states and dout join
+// s.inputs; the gradients and the workspace (workspace_bytes of it, at least `needed`, the answer of
+// the entry point `size_query`) are returned as the outputs, none of which may overlap an input or
+// another output.
+std::vector<Buffer> cross_backward_buffers(CrossScanBuffers& s, const CrossSelectiveScanParams& p,
+                                           int64_t workspace_bytes, int64_t needed, const char* size_query);
 
 }  // namespace ssmb
