@@ -84,11 +84,15 @@ inline V log1p_unit(V e) {
 }
 
 // Mamba's softplus (common/scan_math.h): x above 20 passes through (as in selective_scan_fn). Below, log1p(exp(x)) is
-// evaluated as max(x, 0) + log1p(exp(-|x|)), where exp cannot overflow.
+// evaluated as max(x, 0) + log1p(e) with e = exp(-|x|), where exp cannot overflow; softplus_of takes that e.
+template <class V>
+inline V softplus_of(V x, V e) {
+    return select(V::broadcast(kSoftplusThreshold) < x, x, max(x, V::zero()) + log1p_unit(e));
+}
+
 template <class V>
 inline V softplus(V x) {
-    const V smooth = max(x, V::zero()) + log1p_unit(exp(V::zero() - abs(x)));
-    return select(V::broadcast(kSoftplusThreshold) < x, x, smooth);
+    return softplus_of(x, exp(V::zero() - abs(x)));
 }
 
 // softplus(x) as above and its derivative (common/scan_math.h's softplus_grad: sigmoid(x), 1 above
@@ -100,9 +104,8 @@ inline V softplus_with_derivative(V x, V& derivative) {
     const V one = V::broadcast(1);
     const V e = exp(V::zero() - abs(x));
     const V r = one / (one + e);
-    const auto passes = V::broadcast(kSoftplusThreshold) < x;
-    derivative = select(passes, one, select(x < V::zero(), e * r, r));
-    return select(passes, x, max(x, V::zero()) + log1p_unit(e));
+    derivative = select(V::broadcast(kSoftplusThreshold) < x, one, select(x < V::zero(), e * r, r));
+    return softplus_of(x, e);
 }
 
 template <class V>

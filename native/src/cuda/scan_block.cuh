@@ -58,14 +58,12 @@ struct SequenceMap {
 };
 
 // Projection B or C at (state n, position t): a row of the (N, L) block of (b, g) when selective,
-// else the channel's (d, n) weight; selective() says which.
+// else the channel's (d, n) weight; is_selective() says which.
 template <typename T>
 struct Projection {
     const T* selective;      // (N, L) block, or null
     const float* invariant;  // the channel's N weights, or null
 
-    __device__ Projection(const T* selective_block, const float* invariant_row)
-        : selective(selective_block), invariant(invariant_row) {}
     __device__ Projection(const void* data, bool is_selective, const SelectiveScanParams& p, int64_t b, int64_t g,
                           int64_t d)
         : selective(is_selective ? static_cast<const T*>(data) + (b * p.groups + g) * p.N * p.L : nullptr),
