@@ -26,18 +26,8 @@ log() { printf '\n==> %s\n' "$*"; }
 deps() {
   local apt_packages=(cmake g++ make swig libgtest-dev git ca-certificates)
   if command -v apt-get >/dev/null 2>&1; then
-    local missing=()
-    for p in "${apt_packages[@]}"; do
-      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if ((${#missing[@]})); then
-      local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-      log "installing ${missing[*]}"
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    else
-      log "system packages present: ${apt_packages[*]}"
-    fi
+    log "system packages: ${apt_packages[*]}"
+    "$ROOT/scripts/apt_install_missing.sh" "${apt_packages[@]}"
   elif command -v brew >/dev/null 2>&1; then
     brew list cmake >/dev/null 2>&1 || brew install cmake
     brew list swig >/dev/null 2>&1 || brew install swig

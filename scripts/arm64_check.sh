@@ -17,15 +17,7 @@ filter="${1:-^(VecMath|CpuIsa|IsaPath|IsaPathsAgree|IsaUnsupportedRequest)}"
 root="$PWD/build/arm64"
 jobs="$(nproc)"
 
-missing=()
-for p in g++-aarch64-linux-gnu qemu-user libgtest-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/apt_install_missing.sh g++-aarch64-linux-gnu qemu-user libgtest-dev
 
 mkdir -p "$root"
 cat > "$root/toolchain.cmake" <<EOF
