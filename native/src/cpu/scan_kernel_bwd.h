@@ -45,7 +45,7 @@ public:
         load_constants();
         for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
             const int64_t ahead = k - ChunkPrefetcher<T>::kDistance;
-            if (ahead >= 0) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, bin_.dout, in_.z});
+            if (ahead >= 0) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, bin_.dout, in_.z}, {out_.du, out_.ddelta, out_.dz});
             const TileChunk chunk = tile_chunk(k);
             prepare(chunk);
             for (int64_t c = 0; c < w_.width; ++c) {
@@ -112,7 +112,7 @@ private:
         const V one = V::broadcast(1);
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
-            prefetcher_.issue(2);
+            prefetcher_.issue(4);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
             const V raw = V::load(dt_rows + i) + V::load(delta_bias + c);

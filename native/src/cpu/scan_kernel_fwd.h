@@ -39,7 +39,7 @@ public:
         for (int64_t k = 0; k < n_chunks; ++k) {
             save_states(out_.chunk_states, [&](int64_t d) { return in_.chunk_state_offset(w_.b, d, k); });
             const int64_t ahead = k + ChunkPrefetcher<T>::kDistance;
-            if (ahead < n_chunks) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, in_.z});
+            if (ahead < n_chunks) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, in_.z}, {out_.out});
             const TileChunk chunk = tile_chunk(k);
             prepare(chunk);
             scan_state_blocks<kStateBlock>(0, chunk.chunk);
@@ -92,7 +92,7 @@ private:
         const T* const delta_bias = s_.delta_bias;
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
-            prefetcher_.issue(2);
+            prefetcher_.issue(4);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
             V dt = V::load(dt_rows + i) + V::load(delta_bias + c);

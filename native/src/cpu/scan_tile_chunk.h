@@ -38,9 +38,27 @@ public:
     // Chunks ahead of the one being worked on that plan() should be given.
     static constexpr int64_t kDistance = 2;
 
-    // Queues the lines of chunk tc of each non-null sequence.
-    void plan(const TileChunk& tc, std::initializer_list<const T*> seqs) {
+    // Queues the lines of chunk tc of each non-null sequence: those it will read, then those it
+    // will write (fetched for ownership, so the stores do not wait on their lines).
+    void plan(const TileChunk& tc, std::initializer_list<const T*> reads, std::initializer_list<const T*> writes = {}) {
         count_ = next_ = 0;
+        queue(tc, reads);
+        first_write_ = count_;
+        queue(tc, writes);
+    }
+
+    // Issues the next few queued requests.
+    void issue(int lines) {
+        for (; lines > 0 && next_ < count_; --lines, ++next_) {
+            if (next_ < first_write_)
+                prefetch_read(lines_[next_]);
+            else
+                prefetch_write(lines_[next_]);
+        }
+    }
+
+private:
+    void queue(const TileChunk& tc, std::initializer_list<const T*> seqs) {
         for (const T* seq : seqs) {
             if (!seq) continue;
             for (int64_t c = 0; c < tc.width; ++c) {
@@ -51,24 +69,26 @@ public:
         }
     }
 
-    // Issues the next few queued requests.
-    void issue(int lines) {
-        for (; lines > 0 && next_ < count_; --lines) prefetch(lines_[next_++]);
+    static void prefetch_read(const T* p) {
+#if defined(__GNUC__)
+        __builtin_prefetch(p, 0);
+#else
+        (void)p;
+#endif
     }
 
-private:
-    static void prefetch(const T* p) {
+    static void prefetch_write(const T* p) {
 #if defined(__GNUC__)
-        __builtin_prefetch(p);
+        __builtin_prefetch(p, 1);
 #else
         (void)p;
 #endif
     }
 
     static constexpr int64_t kLine = 64 / sizeof(T);
-    static constexpr int64_t kMaxSequences = 4;
+    static constexpr int64_t kMaxSequences = 7;  // the backward reads 4 and writes 3
     const T* lines_[kMaxSequences * kChannelTile * (kScanChunkSize / kLine + 2)];
-    int64_t count_ = 0, next_ = 0;
+    int64_t count_ = 0, next_ = 0, first_write_ = 0;
 };
 
 }  // namespace ssmb::cpu
