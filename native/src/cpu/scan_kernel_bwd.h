@@ -45,7 +45,9 @@ public:
         load_constants();
         for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
             const int64_t ahead = k - ChunkPrefetcher<T>::kDistance;
-            if (ahead >= 0) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, bin_.dout, in_.z}, {out_.du, out_.ddelta, out_.dz});
+            if (ahead >= 0)
+                prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, bin_.dout, in_.z},
+                                 {out_.du, out_.ddelta, out_.dz});
             const TileChunk chunk = tile_chunk(k);
             prepare(chunk);
             for (int64_t c = 0; c < w_.width; ++c) {
