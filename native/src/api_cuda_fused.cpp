@@ -84,6 +84,13 @@ CrossSelectiveScanParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_dt
     return p;
 }
 
+// Bytes of the backward's workspace, which is made of per-tile dB / dC partials: sizes whose partials
+// would overflow are rejected here, for the size query and the backward alike.
+int64_t cross_cuda_workspace_bytes(const CrossSelectiveScanParams& p) {
+    checked_bytes("B", {p.batch, kCrossScanDirections, p.dim, p.N, p.height, p.width}, 4);
+    return cuda::cross_selective_scan_bwd_workspace_bytes(p);
+}
+
 }  // namespace
 }  // namespace ssmb
 
@@ -160,9 +167,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_workspace_size_cuda(ssmb_dtyp
     return guarded([&] {
         require(bytes != nullptr, "bytes: expected a pointer to receive the size, got null");
         const CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        // Overflow check for the per-tile dB / dC partials the workspace is made of.
-        checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
-        *bytes = cuda::cross_selective_scan_bwd_workspace_bytes(p);
+        *bytes = cross_cuda_workspace_bytes(p);
     });
 }
 
@@ -177,12 +182,11 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd_cuda(ssmb_dtype dtype, ssmb_d
                                                         void* stream) {
     return guarded([&] {
         CrossSelectiveScanParams p = cross_cuda_sizes(dtype, weight_dtype, batch, dim, height, width, N);
-        checked_bytes("B", {batch, kCrossScanDirections, dim, N, height, width}, 4);
         set_cross_inputs(p, u, delta, A, B, C, D, delta_bias, delta_softplus);
         set_cross_backward(p, chunk_states, dout, du, ddelta, dA, dB, dC, dD, ddelta_bias, workspace);
         CrossScanBuffers s = cross_scan_inputs(p, sizeof(float));
         const std::vector<Buffer> outputs =
-            cross_backward_buffers(s, p, workspace_bytes, cuda::cross_selective_scan_bwd_workspace_bytes(p),
+            cross_backward_buffers(s, p, workspace_bytes, cross_cuda_workspace_bytes(p),
                                    "ssmb_cross_selective_scan_bwd_workspace_size_cuda");
         const cuda::DeviceScope scope(cuda::device_of(joined(s.inputs, outputs)));
         cuda::cross_selective_scan_bwd(p, static_cast<cudaStream_t>(stream));
