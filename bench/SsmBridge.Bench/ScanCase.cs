@@ -64,6 +64,11 @@ public sealed class ScanInputs : IDisposable
     public void RunWithBackward(Scan scan)
     {
         Run(scan).sum().backward();
+        DropGradients();
+    }
+
+    public void DropGradients()
+    {
         foreach (var t in All) {
             t.grad?.Dispose();
             t.grad = null;
