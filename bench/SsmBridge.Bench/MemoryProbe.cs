@@ -83,6 +83,7 @@ public static class MemoryProbe
     // ---- fused cross selective scan (issue 4) -----------------------------------------------------
 
     private static readonly string[] CrossImpls = { "fused", "composed" };
+    private static readonly string[] CrossPasses = { "forward", "forward+backward" };
 
     /// <summary>
     /// `memory-cross`: SS2D's scan core, ops.cross_selective_scan against cross_scan -> selective_scan ->
@@ -93,7 +94,7 @@ public static class MemoryProbe
         Console.WriteLine("| case | pass | fused peak MiB | composed peak MiB | composed / fused |");
         Console.WriteLine("| --- | --- | ---: | ---: | ---: |");
         foreach (var c in CrossScanCase.Standard())
-        foreach (var pass in Passes) {
+        foreach (var pass in CrossPasses) {
             var peaks = CrossImpls.Select(impl => Child("memory-cross-point", c.Name, impl, pass)).ToArray();
             Console.WriteLine($"| {c} | {pass} | {peaks[0]:F1} | {peaks[1]:F1} | {peaks[1] / peaks[0]:F1}x |");
         }
@@ -103,6 +104,8 @@ public static class MemoryProbe
     /// <summary>`memory-cross-point CASE IMPL PASS`: one measurement; prints the peak growth in MiB.</summary>
     public static int RunCrossPoint(string caseName, string impl, string pass)
     {
+        if (!CrossPasses.Contains(pass))
+            throw new ArgumentException($"pass: expected one of {string.Join(", ", CrossPasses)}, got '{pass}'");
         var c = CrossScanCase.Parse(caseName);
         using var inputs = new CrossScanInputs(c, requiresGrad: pass != "forward");
         Func<Tensor> run = impl == "fused" ? inputs.Fused : inputs.Composed;
