@@ -7,10 +7,11 @@ using SsmBridge.Bench;
 // ./build.sh bench memory-cross             the same for SS2D's fused cross selective scan vs the composition
 // ./build.sh bench time-cross [reps]        its forward+backward wall and CPU time, alternating calls (min, median)
 // ./build.sh bench time-scan [reps]         selective scan: forward, fwd+bwd through autograd and the bare kernels
-// ./build.sh bench scan-loop [--retain] [--views] [iterations]
+// ./build.sh bench scan-loop [--retain] [--views] [--dout] [iterations]
 //                                           selective scan fwd+bwd through autograd back to back, as in training;
 //                                           --retain: after Runtime.RetainFreedMemory(); --views: u, delta, z, B, C
-//                                           enter as views of the leaves (non-leaf, like a model's activations)
+//                                           enter as views of the leaves (non-leaf, like a model's activations);
+//                                           --dout: backward from a given output gradient instead of sum()'s
 // ./build.sh bench models [--sizes ...]     Vim-Ti, VMamba-T, S4ND-ViT-Ti, DeiT-Ti across image sizes, a fresh process per point
 // ./build.sh bench models-plot CSV DIR      redraws a sweep's PNGs from its sweep.csv
 // ./build.sh bench vim-profile SIZE [reps]  Vim-Ti's forward split into matmuls, convolutions and scans

@@ -25,6 +25,7 @@ public static class ScanTiming
         foreach (var c in ScanCase.Standard()) {
             using var plain = new ScanInputs(c, requiresGrad: false);
             using var grads = new ScanInputs(c, requiresGrad: true);
+            using var dout = randn(c.Batch, c.Dim, c.L);  // as the next layer's gradient would arrive
             using var preallocated = new KernelBuffers(c);
             var rows = new (string Name, Action Run)[] {
                 ("fused fwd", () => { using var _ = no_grad(); plain.Run(ops.selective_scan).Dispose(); }),
@@ -58,7 +59,7 @@ public static class ScanTiming
     }
 
     /// <summary>
-    /// `scan-loop [--retain] [--views] [iterations]`: forward with gradients, then `sum().backward()`, back
+    /// `scan-loop [--retain] [--views] [--dout] [iterations]`: forward with gradients, then `sum().backward()`, back
     /// to back on the same inputs as a training loop runs them (no other calls in between, unlike
     /// <see cref="Run"/>). Per case, the median over the iterations (30 unless given) of the forward's time,
     /// of the whole iteration's, and the page faults per iteration; the ratio is the issue's
@@ -66,26 +67,31 @@ public static class ScanTiming
     /// <see cref="Runtime.RetainFreedMemory"/> first. `--views` passes u, delta, z, B and C as views of the
     /// leaf tensors: non-leaf inputs, as a model's activations are. With leaves, the engine's AccumulateGrad
     /// copies every gradient the op returns, because TorchSharp still holds a wrapper of it at that moment;
-    /// a view's backward hands it a fresh tensor, which it keeps without copying.
+    /// a view's backward hands it a fresh tensor, which it keeps without copying. `--dout` runs the backward
+    /// from a given output gradient (a contiguous tensor, as the next layer's backward delivers it) instead
+    /// of `sum()`'s, which is an expanded scalar the op has to make contiguous first.
     /// </summary>
     public static int RunLoop(string[] args)
     {
         var retain = args.Contains("--retain");
         var views = args.Contains("--views");
+        var givenDout = args.Contains("--dout");
         var numbers = args.Where(a => !a.StartsWith("--")).ToArray();
-        var unknown = args.Where(a => a.StartsWith("--") && a != "--retain" && a != "--views").ToArray();
+        var unknown = args.Where(a => a.StartsWith("--") && a != "--retain" && a != "--views" && a != "--dout").ToArray();
         if (unknown.Length > 0 || numbers.Length > 1)
-            throw new ArgumentException($"scan-loop [--retain] [--views] [iterations]; got {string.Join(' ', args)}");
+            throw new ArgumentException($"scan-loop [--retain] [--views] [--dout] [iterations]; got {string.Join(' ', args)}");
         var iterations = numbers.Length == 1 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 30;
         if (retain && !Runtime.RetainFreedMemory()) Console.WriteLine("RetainFreedMemory: not glibc, nothing changed");
         Kernels.SyncThreads();
         Console.WriteLine($"threads {get_num_threads()} ({Native.CpuThreading()}), {iterations} iterations after 5 warm-up; medians" +
                           (retain ? "; freed memory retained (Runtime.RetainFreedMemory)" : "") +
-                          (views ? "; u, delta, z, B, C passed as views of the leaves" : ""));
+                          (views ? "; u, delta, z, B, C passed as views of the leaves" : "") +
+                          (givenDout ? "; the output's gradient given as a tensor" : "; backward of sum(output)"));
         Console.WriteLine("| case | fwd ms | fwd+bwd ms | rate / fwd | minor faults / iteration |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var c in ScanCase.Standard()) {
             using var grads = new ScanInputs(c, requiresGrad: true);
+            using var dout = randn(c.Batch, c.Dim, c.L);  // as the next layer's gradient would arrive
             var forward = new List<double>();
             var whole = new List<double>();
             long faults = 0;
@@ -95,11 +101,11 @@ public static class ScanTiming
                 using (NewDisposeScope()) {
                     var output = views ? grads.RunOnViews(ops.selective_scan) : grads.Run(ops.selective_scan);
                     var forwardMs = clock.Elapsed.TotalMilliseconds;
-                    output.sum().backward();
-                    foreach (var t in grads.All) {
-                        t.grad?.Dispose();
-                        t.grad = null;
-                    }
+                    if (givenDout)
+                        output.backward(new[] { dout });
+                    else
+                        output.sum().backward();
+                    grads.DropGradients();
                     if (i >= 0) forward.Add(forwardMs);
                 }
                 if (i < 0) continue;
