@@ -39,8 +39,8 @@ public static class MemoryProbe
         var scan = impl == "fused" ? (ScanInputs.Scan)ops.selective_scan : reference.selective_scan;
         using var inputs = new ScanInputs(c, requiresGrad: pass != "forward");
         using var dout = randn(c.Batch, c.Dim, c.L);
-        // The same pass once on a tiny case first: loads the kernels, libtorch's lazily created state and
-        // the code paths' JIT-compiled code (about 4 MiB when left to the measured call).
+        // The same pass once on a tiny case first: loads the kernels, libtorch's lazily created state and the
+        // pass's own code paths.
         var tiny = new ScanCase("warm", 1, 16, 8, Math.Min(c.N, 2));
         using (var warm = new ScanInputs(tiny, requiresGrad: pass != "forward"))
         using (var warmDout = randn(tiny.Batch, tiny.Dim, tiny.L))

@@ -25,7 +25,6 @@ public static class ScanTiming
         foreach (var c in ScanCase.Standard()) {
             using var plain = new ScanInputs(c, requiresGrad: false);
             using var grads = new ScanInputs(c, requiresGrad: true);
-            using var dout = randn(c.Batch, c.Dim, c.L);  // as the next layer's gradient would arrive
             using var preallocated = new KernelBuffers(c);
             var rows = new (string Name, Action Run)[] {
                 ("fused fwd", () => { using var _ = no_grad(); plain.Run(ops.selective_scan).Dispose(); }),
