@@ -7,7 +7,8 @@ namespace SsmBridge.Tests;
 /// <see cref="ops.s4d_kernel"/> against <see cref="reference.s4d_kernel"/> evaluated in float64 (values and
 /// every gradient; float32 and float64 op), tiny dt A against the kernel's Taylor limit (where exp(x) - 1
 /// cancels), A = 0 and A_real -> 0 over long L, float64 central differences, half inputs and bad arguments.
-/// Relative errors are max |op - reference| / max |reference| per tensor.
+/// Relative errors are max |op - reference| / max |reference| per tensor, except for log_dt's gradient, whose
+/// per-channel sums over L can cancel: its error is relative to the sum of its terms' magnitudes.
 /// </summary>
 [Collection(ScanCollection.Name)]
 public class S4DKernelTests
@@ -45,6 +46,17 @@ public class S4DKernelTests
         var refLeaves = Leaves(inputs, ScalarType.Float64);
         var expected = reference.s4d_kernel(refLeaves[0], refLeaves[1], refLeaves[2], refLeaves[3], refLeaves[4], L);
         (expected * dK).sum().backward();
+        // d log_dt[h] = sum over l of dK[h, l] dK[h, l] / d log_dt[h]: one sum per channel over L terms of
+        // random sign, which can cancel to far below its terms (H = 2 gives only two such sums). Its error
+        // is measured against the sum of the terms' magnitudes; their derivatives come from float64
+        // central differences of the reference.
+        double logDtScale;
+        using (no_grad()) {
+            const double step = 1e-8;
+            Tensor At(double shift) => reference.s4d_kernel(inputs[0] + shift, inputs[1], inputs[2], inputs[3], inputs[4], L);
+            var dKdLogDt = (At(step) - At(-step)) / (2 * step);
+            logDtScale = (dK.abs() * dKdLogDt.abs()).sum(1).max().item<double>();
+        }
         foreach (var (type, valueTol, gradTol) in new[] {
                      // At dt ~ 1e-9 the float64 gradients are themselves ~dt^2 small and both sides lose a few
                      // digits to rounding (measured up to 1.5e-9 relative), so the tiny-dt rows get 1e-8.
@@ -57,9 +69,15 @@ public class S4DKernelTests
             double err = ModelAssert.RelativeError(K, expected);
             Assert.True(err < valueTol, $"{type} K: {err:E2}, {Seeds.Describe(seed)}");
             (K * dK.to_type(type)).sum().backward();
+            // Against the magnitude of its terms, log_dt's gradient is far more accurate than the others
+            // against their values (seen up to 8.8e-6 in float32 and 3.3e-15 in float64), so it gets bounds of
+            // its own.
+            double logDtTol = type == ScalarType.Float32 ? 2e-4 : 1e-12;
             for (int i = 0; i < 5; i++) {
-                double e = ModelAssert.RelativeError(leaves[i].grad!, refLeaves[i].grad!);
-                Assert.True(e < gradTol, $"{type} d{Names[i]}: {e:E2}, {Seeds.Describe(seed)}");
+                double e = i == 0
+                    ? (leaves[0].grad!.to_type(ScalarType.Float64) - refLeaves[0].grad!).abs().max().item<double>() / logDtScale
+                    : ModelAssert.RelativeError(leaves[i].grad!, refLeaves[i].grad!);
+                Assert.True(e < (i == 0 ? logDtTol : gradTol), $"{type} d{Names[i]}: {e:E2}, {Seeds.Describe(seed)}");
             }
         }
     }
