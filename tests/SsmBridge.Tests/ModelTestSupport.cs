@@ -22,14 +22,14 @@ internal static class ModelAssert
 {
     public static long ParameterCount(nn.Module model) => model.parameters().Sum(p => p.numel());
 
-    /// <summary>max |a - b| / max |b|.</summary>
-    public static double RelativeError(Tensor actual, Tensor expected)
+    /// <summary>max |a - b| / max |b|, or / scale when one is given.</summary>
+    public static double RelativeError(Tensor actual, Tensor expected, double? scale = null)
     {
         using var scope = NewDisposeScope();
         var a = actual.to_type(ScalarType.Float64);
         var e = expected.to_type(ScalarType.Float64);
-        var scale = Math.Max(e.abs().max().item<double>(), 1e-30);
-        return (a - e).abs().max().item<double>() / scale;
+        var by = scale ?? Math.Max(e.abs().max().item<double>(), 1e-30);
+        return (a - e).abs().max().item<double>() / by;
     }
 
     /// <summary>Same shape and bitwise-equal values.</summary>
