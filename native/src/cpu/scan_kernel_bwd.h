@@ -281,7 +281,12 @@ private:
                 dA[j][v] = dB[j][v] = V::zero();
             }
         }
+        // This pass issues prefetches too: with N = 1 (one block of states) the prepare and recompute
+        // loops alone have fewer steps than the queue has lines, and what is left unissued when the
+        // next chunk's plan() comes is never fetched.
+        ChunkPrefetcher<T>& prefetcher = prefetcher_;
         for (int64_t step = chunk.len - 1; step >= 0; --step) {
+            prefetcher.issue(3);
             const int64_t t = chunk.time(step);
             const int64_t row = step * kTileRow;
             for (int v = 0; v < kVectors; ++v) {
