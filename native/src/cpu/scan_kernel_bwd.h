@@ -114,7 +114,7 @@ private:
         const V one = V::broadcast(1);
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
-            prefetcher_.issue(4);
+            prefetcher_.issue(6);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
             const V raw = V::load(dt_rows + i) + V::load(delta_bias + c);
