@@ -92,7 +92,7 @@ private:
         const T* const delta_bias = s_.delta_bias;
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
-            prefetcher_.issue(4);
+            prefetcher_.issue(5);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
             V dt = V::load(dt_rows + i) + V::load(delta_bias + c);
