@@ -35,8 +35,10 @@ struct TileChunk {
 template <typename T>
 class ChunkPrefetcher {
 public:
-    // Chunks ahead of the one being worked on that plan() should be given.
-    static constexpr int64_t kDistance = 2;
+    // Chunks ahead of the one being worked on that plan() should be given. The kernels issue most
+    // of the queue in their prepare pass, so one chunk's work is the lead time; at N = 1 that is
+    // ample, and it ran faster than two chunks ahead (bench/RESULTS.md).
+    static constexpr int64_t kDistance = 1;
 
     // Queues the lines of chunk tc of each non-null sequence: those it will read, then those it
     // will write (fetched for ownership, so the stores do not wait on their lines).
