@@ -114,6 +114,8 @@ private:
         const V one = V::broadcast(1);
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
+            // 6 a step: most of the queue (up to 7 sequences of 16 rows of up to 5 lines) goes out
+            // during this pass; recompute and backpropagate issue the rest.
             prefetcher_.issue(6);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);

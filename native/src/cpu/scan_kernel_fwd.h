@@ -92,6 +92,8 @@ private:
         const T* const delta_bias = s_.delta_bias;
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
+            // 5 a step: the whole queue (u, delta, z and out, 16 rows of up to 5 lines) goes out
+            // during this pass, one chunk ahead of where it is used.
             prefetcher_.issue(5);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
