@@ -52,6 +52,24 @@ inline void PrintTo(const ScanShape& s, std::ostream* os) { *os << shape_name(s)
 // every option is on once and off once per (L, N)), more pairs for short sequences. A few cases per
 // L have dims wider than one 16-channel tile with a remainder tile. Options are drawn from a fixed
 // seed so test names stay stable; input values are fresh.
+// Shapes whose backward runs in slabs: with selective B or C, N >= 4 and at least 32 channel tiles
+// in the call, up to 4 tiles of a group run together and sum their dB / dC terms lane by lane before
+// reducing over the lanes (selective_scan_bwd.cpp: slab_tiles). The sweep's shapes are too small
+// for that.
+inline std::vector<ScanShape> slab_shapes() {
+    return {
+        // 2 groups of 132 channels: 9 tiles a group (the last 4 wide), 36 in all: slabs of 2, the last
+        // of one tile; the slabs' partial sums go through the workspace.
+        {2, 264, 130, 8, 2, true, true, true, true, true, true, false},
+        // 13 tiles, 52 in all: slabs of 3 (3, 3, 3, 3, 1); selective B only, reverse.
+        {4, 200, 70, 4, 1, true, false, true, false, true, true, true},
+        // 2 tiles a group, 32 in all: one slab of 2 per group, written straight into dC; C only.
+        {16, 32, 70, 4, 1, false, true, false, true, false, false, false},
+        // 64 tiles: slabs of 4; the second chunk has one step.
+        {1, 1024, 65, 16, 1, true, true, true, true, true, true, false},
+    };
+}
+
 inline std::vector<ScanShape> sweep_shapes() {
     const int64_t lengths[] = {1, 2, 7, 64, 257, 1000, 2048, 2049, 4100};
     const int64_t states[] = {1, 4, 16};

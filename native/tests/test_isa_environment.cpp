@@ -59,11 +59,13 @@ std::string env(const char* name) {
 // the in-process comparison (test_selective_scan_isa.cpp).
 constexpr uint64_t kSeed = 20261127;
 
-// Every fourth shape of the sweep: all lengths (1 to 4100) and option sets, tiles with remainders.
+// Every fourth shape of the sweep: all lengths (1 to 4100) and option sets, tiles with remainders;
+// and the first shape whose backward runs in slabs.
 std::vector<ScanShape> shapes() {
     std::vector<ScanShape> picked;
     const std::vector<ScanShape> sweep = sweep_shapes();
     for (size_t i = 0; i < sweep.size(); i += 4) picked.push_back(sweep[i]);
+    picked.push_back(slab_shapes().front());
     return picked;
 }
 

@@ -140,6 +140,19 @@ void expect_bitwise_equal(const Forward<T>& f, const Gradients<T>& g, const Forw
     EXPECT_TRUE(bitwise_equal(g.ddelta_bias, g_ref.ddelta_bias));
 }
 
+// ---- backward slabs ----------------------------------------------------------------------------
+
+class SelectiveScanSlabs : public ::testing::TestWithParam<ScanShape> {};
+
+TEST_P(SelectiveScanSlabs, Float32MatchesReference) { check_against_reference<float>(GetParam()); }
+
+TEST_P(SelectiveScanSlabs, Float64MatchesReference) { check_against_reference<double>(GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, SelectiveScanSlabs, ::testing::ValuesIn(slab_shapes()),
+                         [](const ::testing::TestParamInfo<ScanShape>& case_info) {
+                             return shape_name(case_info.param);
+                         });
+
 // ---- softplus threshold ------------------------------------------------------------------------
 
 // Above 20, Mamba's softplus is the identity, so its derivative there is exactly 1 (not sigmoid,
@@ -203,6 +216,11 @@ void check_thread_count_independence(const ScanShape& s) {
 // go through the workspace.
 TEST(SelectiveScanDeterminism, SelectiveGradientsAreBitwiseEqualForAnyThreadCount) {
     check_thread_count_independence<float>({2, 40, 300, 8, 2, true, true, true, true, true, true, false});
+}
+
+// 36 tiles in slabs of 2 (slab_shapes): the slabs' partial sums are reduced in a fixed order.
+TEST(SelectiveScanDeterminism, SlabGradientsAreBitwiseEqualForAnyThreadCount) {
+    check_thread_count_independence<float>({2, 264, 130, 8, 2, true, true, true, true, true, true, false});
 }
 
 TEST(SelectiveScanDeterminism, TimeInvariantGradientsAreBitwiseEqualForAnyThreadCount) {

@@ -108,11 +108,13 @@ void check_every_path(const ScanShape& s) {
     }
 }
 
-// Every third shape of the sweep: all lengths, state sizes and option sets still appear.
+// Every third shape of the sweep: all lengths, state sizes and option sets still appear; and the
+// shapes whose backward runs in slabs.
 std::vector<ScanShape> isa_shapes() {
     std::vector<ScanShape> shapes;
     const std::vector<ScanShape> sweep = sweep_shapes();
     for (size_t i = 0; i < sweep.size(); i += 3) shapes.push_back(sweep[i]);
+    for (const ScanShape& s : slab_shapes()) shapes.push_back(s);
     return shapes;
 }
 

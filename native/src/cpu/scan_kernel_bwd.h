@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "cpu/scan_chunk_io.h"
 #include "cpu/scan_scratch.h"
@@ -37,33 +38,56 @@ public:
     static constexpr int kStateBlock = kVectors >= 4 ? 1 : 4 / kVectors;
     static_assert(kStateBlock <= kMaxBackwardStateBlock, "the scratch keeps history for this many states");
 
+    // With shared lanes (dB_lanes, dC_lanes: [N][kChunkRows], see backward_slab), the item leaves its
+    // per-channel terms of selective dB and dC there instead of reducing them itself.
     BackwardItem(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
                  const BackwardOutputs<T>& out, const ItemTargets<T>& targets, T* scratch)
-        : in_(in), w_(w), bin_(bin), out_(out), targets_(targets), s_(in.N, scratch) {}
+        : BackwardItem(in, w, bin, out, targets, scratch, scratch + BackwardScratch<T>::chunk_elements(), nullptr,
+                       nullptr) {}
+
+    // chunk_scratch: BackwardScratch's chunk part, which the items of a slab share; item_scratch:
+    // this item's part.
+    BackwardItem(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
+                 const BackwardOutputs<T>& out, const ItemTargets<T>& targets, T* chunk_scratch, T* item_scratch,
+                 T* dB_lanes, T* dC_lanes)
+        : in_(in), w_(w), bin_(bin), out_(out), targets_(targets), s_(in.N, chunk_scratch, item_scratch),
+          shared_dB_(dB_lanes), shared_dC_(dC_lanes) {}
 
     void run() {
-        load_constants();
+        start();
         for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
             const int64_t ahead = k - ChunkPrefetcher<T>::kDistance;
-            if (ahead >= 0)
-                prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, bin_.dout, in_.z},
-                                 {out_.du, out_.ddelta, out_.dz});
-            const TileChunk chunk = tile_chunk(k);
-            prepare(chunk);
-            for (int64_t c = 0; c < w_.width; ++c) {
-                const T* saved = bin_.chunk_states + in_.chunk_state_offset(w_.b, w_.d_begin + c, k);
-                for (int64_t n = 0; n < in_.N; ++n) s_.h0[n * kTileRow + c] = saved[n];
-            }
-            state_blocks<kStateBlock>(0, chunk.chunk);
-            finish(chunk);
+            const TileChunk next = tile_chunk(ahead >= 0 ? ahead : k);
+            run_chunk(k, ahead >= 0 ? &next : nullptr, false);
         }
-        write_totals();
+        finish_item();
     }
 
-private:
+    void start() { load_constants(); }
+
+    // Chunk k, going from the last chunk to the first. next: the chunk whose lines to prefetch (none
+    // if null). accumulate: add the selective dB and dC terms to the shared lanes instead of
+    // storing them there.
+    void run_chunk(int64_t k, const TileChunk* next, bool accumulate) {
+        if (next) prefetcher_.plan(*next, {in_.u, in_.delta, bin_.dout, in_.z}, {out_.du, out_.ddelta, out_.dz});
+        const TileChunk chunk = tile_chunk(k);
+        prepare(chunk);
+        for (int64_t c = 0; c < w_.width; ++c) {
+            const T* saved = bin_.chunk_states + in_.chunk_state_offset(w_.b, w_.d_begin + c, k);
+            for (int64_t n = 0; n < in_.N; ++n) s_.h0[n * kTileRow + c] = saved[n];
+        }
+        accumulate_ = accumulate;
+        state_blocks<kStateBlock>(0, chunk.chunk);
+        finish(chunk);
+    }
+
+    void finish_item() { write_totals(); }
+
     TileChunk tile_chunk(int64_t k) const {
         return TileChunk(ScanChunk(k, in_.L, in_.reverse), in_.row_offset(w_.b, w_.d_begin), in_.L, w_.width);
     }
+
+private:
 
     void load_constants() {
         const T log2e = T(kLog2e);
@@ -191,8 +215,14 @@ private:
 
     template <int S, bool B_selective, bool C_selective>
     void states(int64_t n0, const ScanChunk& chunk) {
-        recompute<S, B_selective, C_selective>(n0, chunk);
-        backpropagate<S, B_selective, C_selective>(n0, chunk);
+        if (accumulate_) {
+            recompute<S, B_selective, C_selective, true>(n0, chunk);
+            backpropagate<S, B_selective, C_selective, true>(n0, chunk);
+        } else {
+            recompute<S, B_selective, C_selective, false>(n0, chunk);
+            backpropagate<S, B_selective, C_selective, false>(n0, chunk);
+        }
+        if (shared_dB_) return;  // the slab reduces the shared lanes
         for (int j = 0; j < S; ++j) {
             const int64_t n = n0 + j;
             if (B_selective)
@@ -208,7 +238,7 @@ private:
     static int64_t history_at(int64_t step, int j, int v) { return (step * kStateBlock + j) * kTileRow + v * kLanes; }
     static int64_t lanes_at(int j, int64_t step, int v) { return j * kChunkRows + step * kTileRow + v * kLanes; }
 
-    template <int S, bool B_selective, bool C_selective>
+    template <int S, bool B_selective, bool C_selective, bool Accumulate>
     void recompute(int64_t n0, const ScanChunk& chunk) {
         const int64_t L = in_.L;
         const T* const B_rows = B_selective ? in_.B + in_.block_offset(w_.b, w_.g) + n0 * L : s_.B + n0 * kTileRow;
@@ -219,7 +249,7 @@ private:
         T* const y_rows = s_.y;
         T* const decay = s_.decay;
         T* const previous_state = s_.previous_state;
-        T* const dC_lanes = s_.dC_lanes;
+        T* const dC_lanes = shared_dC_ ? shared_dC_ + n0 * kChunkRows : s_.dC_lanes;
         const bool gated = in_.z != nullptr;
         V h[S][kVectors], A2[S][kVectors], dC[S][kVectors];
         for (int j = 0; j < S; ++j) {
@@ -247,8 +277,10 @@ private:
                     h[j][v].store(previous_state + history_at(step, j, v));
                     h[j][v] = mul_add(a, h[j][v], dtu * B);
                     if (gated) y = mul_add(C, h[j][v], y);
-                    if (C_selective)
-                        (dy * h[j][v]).store(dC_lanes + lanes_at(j, step, v));
+                    if (C_selective) {
+                        T* const lanes = dC_lanes + lanes_at(j, step, v);
+                        (Accumulate ? mul_add(dy, h[j][v], V::load(lanes)) : dy * h[j][v]).store(lanes);
+                    }
                     else
                         dC[j][v] = mul_add(dy, h[j][v], dC[j][v]);
                 }
@@ -262,7 +294,7 @@ private:
         }
     }
 
-    template <int S, bool B_selective, bool C_selective>
+    template <int S, bool B_selective, bool C_selective, bool Accumulate>
     void backpropagate(int64_t n0, const ScanChunk& chunk) {
         const int64_t L = in_.L;
         const T* const B_rows = B_selective ? in_.B + in_.block_offset(w_.b, w_.g) + n0 * L : s_.B + n0 * kTileRow;
@@ -274,7 +306,7 @@ private:
         const T* const previous_state = s_.previous_state;
         T* const g_B_rows = s_.g_B;
         T* const g_Aw_rows = s_.g_Aw;
-        T* const dB_lanes = s_.dB_lanes;
+        T* const dB_lanes = shared_dB_ ? shared_dB_ + n0 * kChunkRows : s_.dB_lanes;
         V dh[S][kVectors], A[S][kVectors], dA[S][kVectors], dB[S][kVectors];
         for (int j = 0; j < S; ++j) {
             for (int v = 0; v < kVectors; ++v) {
@@ -301,8 +333,10 @@ private:
                     const V g = mul_add(dy, C, dh[j][v]);
                     dh[j][v] = V::load(decay + history_at(step, j, v)) * g;
                     const V w = dh[j][v] * V::load(previous_state + history_at(step, j, v));
-                    if (B_selective)
-                        (g * dtu).store(dB_lanes + lanes_at(j, step, v));
+                    if (B_selective) {
+                        T* const lanes = dB_lanes + lanes_at(j, step, v);
+                        (Accumulate ? mul_add(g, dtu, V::load(lanes)) : g * dtu).store(lanes);
+                    }
                     else
                         dB[j][v] = mul_add(g, dtu, dB[j][v]);
                     dA[j][v] = mul_add(dt, w, dA[j][v]);
@@ -345,7 +379,47 @@ private:
     const ItemTargets<T>& targets_;
     BackwardScratch<T> s_;
     ChunkPrefetcher<T> prefetcher_;
+    T* const shared_dB_;
+    T* const shared_dC_;
+    bool accumulate_ = false;
 };
+
+// A slab: count (<= kMaxSlabTiles) work items of consecutive tiles of one (batch, group), run chunk
+// by chunk, one item after another inside each chunk. Their per-channel terms of selective dB and dC
+// are summed lane by lane in shared lanes, in item order, and reduced over the lanes once per chunk
+// into dB_block and dC_block ((N, L) each): one horizontal sum per slab instead of one per item.
+// Each item's other sums go to its own targets. scratch: backward_slab_scratch_elements(N, count).
+template <class V>
+void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem* items, int count,
+                   const BackwardInputs<typename V::Scalar>& bin, const BackwardOutputs<typename V::Scalar>& out,
+                   const ItemTargets<typename V::Scalar>* targets, typename V::Scalar* dB_block,
+                   typename V::Scalar* dC_block, typename V::Scalar* scratch) {
+    using T = typename V::Scalar;
+    const int64_t item_elements = BackwardScratch<T>::item_elements(in.N);
+    T* const item_scratch = scratch + BackwardScratch<T>::chunk_elements();
+    T* const dB_lanes = item_scratch + count * item_elements;
+    T* const dC_lanes = dB_lanes + in.N * kChunkRows;
+    std::optional<BackwardItem<V>> slab[kMaxSlabTiles];
+    for (int i = 0; i < count; ++i) {
+        slab[i].emplace(in, items[i], bin, out, targets[i], scratch, item_scratch + i * item_elements, dB_lanes,
+                        dC_lanes);
+        slab[i]->start();
+    }
+    for (int64_t k = scan_num_chunks(in.L) - 1; k >= 0; --k) {
+        for (int i = 0; i < count; ++i) {
+            // Prefetch what comes next: the next item's chunk k, or the first item's next chunk.
+            const bool last = i + 1 == count;
+            const TileChunk next = last ? slab[0]->tile_chunk(k > 0 ? k - 1 : k) : slab[i + 1]->tile_chunk(k);
+            slab[i]->run_chunk(k, last && k == 0 ? nullptr : &next, i > 0);
+        }
+        const ScanChunk chunk(k, in.L, in.reverse);
+        for (int64_t n = 0; n < in.N; ++n) {
+            if (in.B_selective) reduce_chunk_lanes<V>(dB_lanes + n * kChunkRows, chunk, dB_block + n * in.L);
+            if (in.C_selective) reduce_chunk_lanes<V>(dC_lanes + n * kChunkRows, chunk, dC_block + n * in.L);
+        }
+    }
+    for (int i = 0; i < count; ++i) slab[i]->finish_item();
+}
 
 template <class V>
 void backward_item(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem& w,

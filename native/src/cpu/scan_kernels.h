@@ -16,6 +16,10 @@ struct ScanKernels {
     void (*forward)(const ScanInputs<T>& in, const ScanWorkItem& w, const ForwardOutputs<T>& out, T* scratch);
     void (*backward)(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
                      const BackwardOutputs<T>& out, const ItemTargets<T>& targets, T* scratch);
+    // scratch: backward_slab_scratch_elements<T>(N, count).
+    void (*backward_slab)(const ScanInputs<T>& in, const ScanWorkItem* items, int count, const BackwardInputs<T>& bin,
+                          const BackwardOutputs<T>& out, const ItemTargets<T>* targets, T* dB_block, T* dC_block,
+                          T* scratch);
 };
 
 struct ScanKernelTable {
@@ -50,6 +54,7 @@ const ScanKernels<T>& kernels_for(Isa isa) {
 
 // The table of one ISA from its vector types (used in selective_scan_<isa>.cpp).
 #define SSMB_SCAN_KERNEL_TABLE(F32, F64) \
-    {{&forward_item<F32>, &backward_item<F32>}, {&forward_item<F64>, &backward_item<F64>}}
+    {{&forward_item<F32>, &backward_item<F32>, &backward_slab<F32>}, \
+     {&forward_item<F64>, &backward_item<F64>, &backward_slab<F64>}}
 
 }  // namespace ssmb::cpu

@@ -68,16 +68,35 @@ struct BackwardScratch {
     T *D, *delta_bias, *dD, *ddelta_bias;  // [kTileRow]
     int64_t elements;
 
-    BackwardScratch(int64_t N, T* base) {
-        ScratchCarver<T> c(base);
+    // The rows and the history serve one chunk at a time, so the items of a backward slab share
+    // them (chunk_elements); the per-state and per-channel arrays are the item's own (item_elements).
+    static constexpr int64_t chunk_elements() { return (9 + 4 * kMaxBackwardStateBlock) * kChunkRows; }
+    static int64_t item_elements(int64_t N) { return 9 * N * kTileRow + 4 * kTileRow; }
+
+    // One buffer: the chunk part, then the item's part.
+    BackwardScratch(int64_t N, T* base) : BackwardScratch(N, base, base ? base + chunk_elements() : nullptr) {}
+
+    BackwardScratch(int64_t N, T* chunk_base, T* item_base) {
+        ScratchCarver<T> c(chunk_base);
         for (T** rows : {&u, &dt, &dtu, &dsoftplus, &dy, &y, &gate, &g_B, &g_Aw}) *rows = c.take(kChunkRows);
         for (T** history : {&decay, &previous_state, &dB_lanes, &dC_lanes})
             *history = c.take(kMaxBackwardStateBlock * kChunkRows);
-        for (T** per_state : {&A2, &A, &B, &C, &h0, &dh, &dA, &dB, &dC}) *per_state = c.take(N * kTileRow);
-        for (T** per_channel : {&D, &delta_bias, &dD, &ddelta_bias}) *per_channel = c.take(kTileRow);
-        elements = c.used();
+        ScratchCarver<T> i(item_base);
+        for (T** per_state : {&A2, &A, &B, &C, &h0, &dh, &dA, &dB, &dC}) *per_state = i.take(N * kTileRow);
+        for (T** per_channel : {&D, &delta_bias, &dD, &ddelta_bias}) *per_channel = i.take(kTileRow);
+        elements = c.used() + i.used();
     }
 };
+
+// Work items a backward slab (scan_kernel_bwd.h: backward_slab) runs together, at most.
+constexpr int kMaxSlabTiles = 4;
+
+// Scratch of a backward slab of count items: the chunk part they share, each item's own part, then
+// the shared dB and dC lanes ([N][kChunkRows] each).
+template <typename T>
+int64_t backward_slab_scratch_elements(int64_t N, int64_t count) {
+    return BackwardScratch<T>::chunk_elements() + count * BackwardScratch<T>::item_elements(N) + 2 * N * kChunkRows;
+}
 
 // A thread's scratch, 64-byte aligned so that every region above starts on a cache line.
 template <typename T>

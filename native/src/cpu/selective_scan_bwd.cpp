@@ -52,11 +52,15 @@ private:
     }
 };
 
-// out[o, j] = sum over p = 0..count-1, in that order, of partials[o, p, j]; partials is
-// (outer, count, inner), out is (outer, inner). Blocks of consecutive j are summed a whole
-// partial row at a time, so the loops read memory in order and vectorize.
+// out[o, j] = sum over p = 0..count-1, in that order, of partials[o, p, j]; partial p of o
+// starts at o * outer_stride + p * stride (default: (outer, count, inner) contiguous), out is
+// (outer, inner). Blocks of consecutive j are summed a whole partial row at a time, so the loops
+// read memory in order and vectorize.
 template <typename T>
-void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t inner, T* out) {
+void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t inner, T* out, int64_t stride = 0,
+                     int64_t outer_stride = 0) {
+    if (stride == 0) stride = inner;
+    if (outer_stride == 0) outer_stride = count * stride;
     constexpr int64_t kBlock = 2048;
     const int64_t blocks_per_row = (inner + kBlock - 1) / kBlock;
     parallel_for(outer * blocks_per_row, [&](int64_t begin, int64_t end) {
@@ -65,14 +69,25 @@ void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t in
             const int64_t j0 = (block % blocks_per_row) * kBlock;
             const int64_t size = std::min(kBlock, inner - j0);
             T* sum = out + o * inner + j0;
-            const T* part = partials + o * count * inner + j0;
+            const T* part = partials + o * outer_stride + j0;
             std::copy_n(part, size, sum);
             for (int64_t p = 1; p < count; ++p) {
-                part += inner;
+                part += stride;
                 for (int64_t j = 0; j < size; ++j) sum[j] += part[j];
             }
         }
     });
+}
+
+// Tiles per backward slab (scan_kernel_bwd.h: backward_slab): with selective B or C and N >= 4, up
+// to kMaxSlabTiles tiles of a group share one reduction of their dB / dC terms over the lanes and
+// one partial slice, as long as that leaves at least 16 work units in the call. Depends only on the
+// sizes, so the sums' order does not depend on the thread count. (With N < 4 those reductions are
+// small and the slab would only delay the prefetches.)
+int64_t slab_tiles(const SelectiveScanParams& p, int64_t tiles_per_group) {
+    if (!(p.B_selective || p.C_selective) || p.N < 4) return 1;
+    const int64_t tiles = p.batch * p.groups * tiles_per_group;
+    return std::clamp<int64_t>(tiles / 16, 1, std::min<int64_t>(kMaxSlabTiles, tiles_per_group));
 }
 
 }  // namespace
@@ -116,20 +131,48 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
                               batch_slice(ddelta_bias, layout.ddelta_bias, p.dim)};
     };
 
-    const auto backward_item = kernels_for<T>(active_isa()).backward;
-    const int64_t scratch_elements = BackwardScratch<T>(p.N, nullptr).elements;
-    parallel_for(items.count, [&](int64_t begin, int64_t end) {
-        ScratchBuffer<T> scratch(scratch_elements);
-        for (int64_t item = begin; item < end; ++item) {
-            const ScanWorkItem w = items[item];
-            backward_item(in, w, bin, out, targets_of(w), scratch.data());
-        }
-    });
+    const ScanKernels<T>& kernels = kernels_for<T>(active_isa());
+    const int64_t tiles = items.tiles_per_group;
+    const int64_t slab = slab_tiles(p, tiles);
+    if (slab == 1) {
+        const int64_t scratch_elements = BackwardScratch<T>(p.N, nullptr).elements;
+        parallel_for(items.count, [&](int64_t begin, int64_t end) {
+            ScratchBuffer<T> scratch(scratch_elements);
+            for (int64_t item = begin; item < end; ++item) {
+                const ScanWorkItem w = items[item];
+                kernels.backward(in, w, bin, out, targets_of(w), scratch.data());
+            }
+        });
+    } else {
+        // Slab s of (b, g) holds tiles s * slab ..; with more than one slab per group, it writes its
+        // selective dB / dC into the partial slice of its first tile, and those are summed below.
+        const int64_t slabs = (tiles + slab - 1) / slab;
+        parallel_for(p.batch * p.groups * slabs, [&](int64_t begin, int64_t end) {
+            ScratchBuffer<T> scratch(backward_slab_scratch_elements<T>(p.N, slab));
+            ScanWorkItem slab_items[kMaxSlabTiles];
+            ItemTargets<T> slab_targets[kMaxSlabTiles];
+            for (int64_t unit = begin; unit < end; ++unit) {
+                const int64_t bg = unit / slabs, first = (unit % slabs) * slab;
+                const int count = static_cast<int>(std::min(slab, tiles - first));
+                for (int i = 0; i < count; ++i) {
+                    slab_items[i] = items[bg * tiles + first + i];
+                    slab_targets[i] = targets_of(slab_items[i]);
+                }
+                T* const dB_block = !p.B_selective ? nullptr : slabs > 1 ? slab_targets[0].dB_block : dB + bg * NL;
+                T* const dC_block = !p.C_selective ? nullptr : slabs > 1 ? slab_targets[0].dC_block : dC + bg * NL;
+                kernels.backward_slab(in, slab_items, count, bin, out, slab_targets, dB_block, dC_block,
+                                      scratch.data());
+            }
+        });
+    }
 
-    if (layout.per_tile_partials) {
-        const int64_t blocks = p.batch * p.groups;
-        if (p.B_selective) reduce_partials(workspace + layout.dB_selective, blocks, layout.tiles_per_group, NL, dB);
-        if (p.C_selective) reduce_partials(workspace + layout.dC_selective, blocks, layout.tiles_per_group, NL, dC);
+    if (layout.per_tile_partials && slab < tiles) {
+        // One partial per slab: the slices of tiles 0, slab, 2 slab, ...
+        const int64_t blocks = p.batch * p.groups, slabs = (tiles + slab - 1) / slab;
+        if (p.B_selective)
+            reduce_partials(workspace + layout.dB_selective, blocks, slabs, NL, dB, slab * NL, tiles * NL);
+        if (p.C_selective)
+            reduce_partials(workspace + layout.dC_selective, blocks, slabs, NL, dC, slab * NL, tiles * NL);
     }
     if (layout.per_batch_partials) {
         const int64_t matrix = p.dim * p.N;
