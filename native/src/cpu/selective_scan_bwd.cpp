@@ -1,7 +1,8 @@
 // Backward selective scan on the CPU: runs the active ISA's per-item kernel (scan_kernel_bwd.h)
-// over the work items. Gradients summed over more than one work item (over batch, or over the
-// channel tiles of a group) go through per-item partial slices of the workspace and are then
-// reduced in a fixed order, so results do not depend on the thread count.
+// over the work items, or its slab kernel over slabs of consecutive tiles (see slab_tiles).
+// Gradients summed over more than one work item (over batch, or over the channel tiles of a group)
+// go through per-item (per-slab) partial slices of the workspace and are then reduced in a fixed
+// order, so results do not depend on the thread count.
 #include <algorithm>
 
 #include "cpu/isa.h"
@@ -19,7 +20,10 @@ namespace {
 // single contributor per element is written straight into its output and takes no space here.
 struct WorkspaceLayout {
     int64_t tiles_per_group = 1;
-    bool per_tile_partials = false;   // selective dB / dC: one (N, L) block per (b, g, tile)
+    // Selective dB / dC: one (N, L) block per (b, g, tile). Slabs use the block of their first tile.
+    // (Sizing it for the slabs only would shrink it; kept, because the workspace's size steers
+    // glibc's malloc thresholds in training loops: see "Tried and reverted" in bench/RESULTS.md.)
+    bool per_tile_partials = false;
     bool per_batch_partials = false;  // dA, time-invariant dB / dC, dD, ddelta_bias: one per batch
     int64_t dB_selective = 0, dC_selective = 0;
     int64_t dA = 0, dB_invariant = 0, dC_invariant = 0, dD = 0, ddelta_bias = 0;
