@@ -86,8 +86,8 @@ void reduce_partials(const T* partials, int64_t outer, int64_t count, int64_t in
 // Tiles per backward slab (scan_kernel_bwd.h: backward_slab): with selective B or C and N >= 4, up
 // to kMaxSlabTiles tiles of a group share one reduction of their dB / dC terms over the lanes and
 // one partial slice, as long as that leaves at least 16 work units in the call. Depends only on the
-// sizes, so the sums' order does not depend on the thread count. (With N < 4 those reductions are
-// small and the slab would only delay the prefetches.)
+// sizes, so the sums' order does not depend on the thread count. With N < 4 those reductions are
+// a small part of the backward, so slabs are not used there (their gain was measured at N = 16).
 int64_t slab_tiles(const SelectiveScanParams& p, int64_t tiles_per_group) {
     if (!(p.B_selective || p.C_selective) || p.N < 4) return 1;
     const int64_t tiles = p.batch * p.groups * tiles_per_group;
