@@ -48,10 +48,11 @@ inline std::string shape_name(const ScanShape& s) {
 // gtest prints a failing case's parameter with this instead of its bytes.
 inline void PrintTo(const ScanShape& s, std::ostream* os) { *os << shape_name(s); }
 
-// The sweep: every L of the issue with every N, each with pairs of complementary option sets (so
-// every option is on once and off once per (L, N)), more pairs for short sequences. A few cases per
-// L have dims wider than one 16-channel tile with a remainder tile. Options are drawn from a fixed
-// seed so test names stay stable; input values are fresh.
+// gtest's test-name generator for suites parameterized by ScanShape.
+inline std::string shape_param_name(const ::testing::TestParamInfo<ScanShape>& info) {
+    return shape_name(info.param);
+}
+
 // Shapes whose backward runs in slabs: with selective B or C, N >= 4 and at least 32 channel tiles
 // in the call, up to 4 tiles of a group run together and sum their dB / dC terms lane by lane before
 // reducing over the lanes (selective_scan_bwd.cpp: slab_tiles). The sweep's shapes are too small
@@ -70,6 +71,10 @@ inline std::vector<ScanShape> slab_shapes() {
     };
 }
 
+// The sweep: every L of the issue with every N, each with pairs of complementary option sets (so
+// every option is on once and off once per (L, N)), more pairs for short sequences. A few cases per
+// L have dims wider than one 16-channel tile with a remainder tile. Options are drawn from a fixed
+// seed so test names stay stable; input values are fresh.
 inline std::vector<ScanShape> sweep_shapes() {
     const int64_t lengths[] = {1, 2, 7, 64, 257, 1000, 2048, 2049, 4100};
     const int64_t states[] = {1, 4, 16};

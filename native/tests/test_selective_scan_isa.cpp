@@ -124,10 +124,7 @@ TEST_P(SelectiveScanEveryIsa, Float32) { check_every_path<float>(GetParam()); }
 
 TEST_P(SelectiveScanEveryIsa, Float64) { check_every_path<double>(GetParam()); }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, SelectiveScanEveryIsa, ::testing::ValuesIn(isa_shapes()),
-                         [](const ::testing::TestParamInfo<ScanShape>& case_info) {
-                             return shape_name(case_info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Shapes, SelectiveScanEveryIsa, ::testing::ValuesIn(isa_shapes()), shape_param_name);
 
 TEST(CpuIsa, ScalarIsAlwaysThereAndLast) {
     const std::vector<Isa> isas = ssmb::cpu::supported_isas();
