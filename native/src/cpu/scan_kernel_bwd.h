@@ -28,6 +28,20 @@
 
 namespace ssmb::cpu {
 
+// The chunk's selective dB and dC of states n0 .. n0 + count - 1, from their per-channel terms
+// ([count][kChunkRows] lanes, the first state's first; null when that one is not selective) into
+// rows n0 .. of the (N, L) blocks.
+template <class V>
+void reduce_state_lanes(const typename V::Scalar* dB_lanes, const typename V::Scalar* dC_lanes, int64_t n0,
+                        int64_t count, const ScanChunk& chunk, int64_t L, typename V::Scalar* dB_block,
+                        typename V::Scalar* dC_block) {
+    for (int64_t j = 0; j < count; ++j) {
+        const int64_t n = n0 + j;
+        if (dB_lanes) reduce_chunk_lanes<V>(dB_lanes + j * kChunkRows, chunk, dB_block + n * L);
+        if (dC_lanes) reduce_chunk_lanes<V>(dC_lanes + j * kChunkRows, chunk, dC_block + n * L);
+    }
+}
+
 template <class V>
 class BackwardItem {
 public:
@@ -223,13 +237,8 @@ private:
             backpropagate<S, B_selective, C_selective, false>(n0, chunk);
         }
         if (shared_dB_) return;  // the slab reduces the shared lanes
-        for (int j = 0; j < S; ++j) {
-            const int64_t n = n0 + j;
-            if (B_selective)
-                reduce_chunk_lanes<V>(s_.dB_lanes + j * kChunkRows, chunk, targets_.dB_block + n * in_.L);
-            if (C_selective)
-                reduce_chunk_lanes<V>(s_.dC_lanes + j * kChunkRows, chunk, targets_.dC_block + n * in_.L);
-        }
+        reduce_state_lanes<V>(B_selective ? s_.dB_lanes : nullptr, C_selective ? s_.dC_lanes : nullptr, n0, S, chunk,
+                              in_.L, targets_.dB_block, targets_.dC_block);
     }
 
     // Vector v of a tile row of state n in a [N][kTileRow] array; of (step, state j) in a history;
@@ -412,11 +421,8 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
             const TileChunk next = last ? slab[0]->tile_chunk(k > 0 ? k - 1 : k) : slab[i + 1]->tile_chunk(k);
             slab[i]->run_chunk(k, last && k == 0 ? nullptr : &next, i > 0);
         }
-        const ScanChunk chunk(k, in.L, in.reverse);
-        for (int64_t n = 0; n < in.N; ++n) {
-            if (in.B_selective) reduce_chunk_lanes<V>(dB_lanes + n * kChunkRows, chunk, dB_block + n * in.L);
-            if (in.C_selective) reduce_chunk_lanes<V>(dC_lanes + n * kChunkRows, chunk, dC_block + n * in.L);
-        }
+        reduce_state_lanes<V>(in.B_selective ? dB_lanes : nullptr, in.C_selective ? dC_lanes : nullptr, 0, in.N,
+                              ScanChunk(k, in.L, in.reverse), in.L, dB_block, dC_block);
     }
     for (int i = 0; i < count; ++i) slab[i]->finish_item();
 }

@@ -137,7 +137,7 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
 
     const ScanKernels<T>& kernels = kernels_for<T>(active_isa());
     const int64_t tiles = items.tiles_per_group;
-    const int64_t slab = slab_tiles(p, tiles);
+    const int64_t slab = slab_tiles(p, tiles), slabs = (tiles + slab - 1) / slab;
     if (slab == 1) {
         const int64_t scratch_elements = BackwardScratch<T>(p.N, nullptr).elements;
         parallel_for(items.count, [&](int64_t begin, int64_t end) {
@@ -150,7 +150,6 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
     } else {
         // Slab s of (b, g) holds tiles s * slab ..; with more than one slab per group, it writes its
         // selective dB / dC into the partial slice of its first tile, and those are summed below.
-        const int64_t slabs = (tiles + slab - 1) / slab;
         parallel_for(p.batch * p.groups * slabs, [&](int64_t begin, int64_t end) {
             ScratchBuffer<T> scratch(backward_slab_scratch_elements<T>(p.N, slab));
             ScanWorkItem slab_items[kMaxSlabTiles];
@@ -170,9 +169,9 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
         });
     }
 
-    if (layout.per_tile_partials && slab < tiles) {
-        // One partial per slab: the slices of tiles 0, slab, 2 slab, ...
-        const int64_t blocks = p.batch * p.groups, slabs = (tiles + slab - 1) / slab;
+    if (layout.per_tile_partials && slabs > 1) {
+        // One partial per slab (per tile without slabs): the slices of tiles 0, slab, 2 slab, ...
+        const int64_t blocks = p.batch * p.groups;
         if (p.B_selective)
             reduce_partials(workspace + layout.dB_selective, blocks, slabs, NL, dB, slab * NL, tiles * NL);
         if (p.C_selective)
