@@ -70,20 +70,20 @@ public:
     void run() {
         start();
         for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
-            const int64_t ahead = k - ChunkPrefetcher<T>::kDistance;
-            const TileChunk next = tile_chunk(ahead >= 0 ? ahead : k);
-            run_chunk(k, ahead >= 0 ? &next : nullptr, false);
+            const TileChunk next = tile_chunk(k >= 1 ? k - 1 : k), far = tile_chunk(k >= 2 ? k - 2 : k);
+            run_chunk(k, k >= 1 ? &next : nullptr, k >= 2 ? &far : nullptr, false);
         }
         finish_item();
     }
 
     void start() { load_constants(); }
 
-    // Chunk k, going from the last chunk to the first. next: the chunk whose lines to prefetch (none
-    // if null). accumulate: add the selective dB and dC terms to the shared lanes instead of
-    // storing them there.
-    void run_chunk(int64_t k, const TileChunk* next, bool accumulate) {
-        if (next) prefetcher_.plan(*next, {in_.u, in_.delta, bin_.dout, in_.z}, {out_.du, out_.ddelta, out_.dz});
+    // Chunk k, going from the last chunk to the first. next, far: the chunks whose lines to prefetch
+    // into L1 and into L2 (none if null). accumulate: add the selective dB and dC terms to the shared
+    // lanes instead of storing them there.
+    void run_chunk(int64_t k, const TileChunk* next, const TileChunk* far, bool accumulate) {
+        if (next)
+            prefetcher_.plan(*next, far, {in_.u, in_.delta, bin_.dout, in_.z}, {out_.du, out_.ddelta, out_.dz});
         const TileChunk chunk = tile_chunk(k);
         prepare(chunk);
         for (int64_t c = 0; c < w_.width; ++c) {
@@ -152,8 +152,8 @@ private:
         const V one = V::broadcast(1);
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
-            // 6 a step: most of the queue (up to 7 sequences of 16 rows of up to 5 lines) goes out
-            // during this pass; recompute and backpropagate issue the rest.
+            // 6 a step of each level: most of both queues (up to 7 sequences of 16 rows of up to 5
+            // lines each) go out during this pass; recompute and backpropagate issue the rest.
             prefetcher_.issue(6);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);
@@ -325,7 +325,7 @@ private:
             }
         }
         // This pass issues prefetches too: with N = 1 (one block of states) the prepare and recompute
-        // loops alone have fewer steps than the queue has lines, and what is left unissued when the
+        // loops alone have fewer steps than the queues have lines, and what is left unissued when the
         // next chunk's plan() comes is never fetched.
         ChunkPrefetcher<T>& prefetcher = prefetcher_;
         for (int64_t step = chunk.len - 1; step >= 0; --step) {
@@ -414,12 +414,19 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
                         dC_lanes);
         slab[i]->start();
     }
-    for (int64_t k = scan_num_chunks(in.L) - 1; k >= 0; --k) {
+    // The slab runs (chunk, item) units in the order n_chunks - 1 .. 0, and items 0 .. count - 1
+    // inside each; the unit at position q of that order, if there is one, is what to prefetch.
+    const int64_t n_chunks = scan_num_chunks(in.L);
+    auto unit = [&](int64_t q, std::optional<TileChunk>& chunk) -> const TileChunk* {
+        if (q >= n_chunks * count) return nullptr;
+        chunk.emplace(slab[q % count]->tile_chunk(n_chunks - 1 - q / count));
+        return &*chunk;
+    };
+    for (int64_t k = n_chunks - 1; k >= 0; --k) {
         for (int i = 0; i < count; ++i) {
-            // Prefetch what comes next: the next item's chunk k, or the first item's next chunk.
-            const bool last = i + 1 == count;
-            const TileChunk next = last ? slab[0]->tile_chunk(k > 0 ? k - 1 : k) : slab[i + 1]->tile_chunk(k);
-            slab[i]->run_chunk(k, last && k == 0 ? nullptr : &next, i > 0);
+            const int64_t q = (n_chunks - 1 - k) * count + i;
+            std::optional<TileChunk> next, far;
+            slab[i]->run_chunk(k, unit(q + 1, next), unit(q + 2, far), i > 0);
         }
         reduce_state_lanes<V>(in.B_selective ? dB_lanes : nullptr, in.C_selective ? dC_lanes : nullptr, 0, in.N,
                               ScanChunk(k, in.L, in.reverse), in.L, dB_block, dC_block);

@@ -38,8 +38,11 @@ public:
         const int64_t n_chunks = scan_num_chunks(in_.L);
         for (int64_t k = 0; k < n_chunks; ++k) {
             save_states(out_.chunk_states, [&](int64_t d) { return in_.chunk_state_offset(w_.b, d, k); });
-            const int64_t ahead = k + ChunkPrefetcher<T>::kDistance;
-            if (ahead < n_chunks) prefetcher_.plan(tile_chunk(ahead), {in_.u, in_.delta, in_.z}, {out_.out});
+            if (k + 1 < n_chunks) {
+                const TileChunk far = tile_chunk(k + 2 < n_chunks ? k + 2 : k);
+                prefetcher_.plan(tile_chunk(k + 1), k + 2 < n_chunks ? &far : nullptr, {in_.u, in_.delta, in_.z},
+                                 {out_.out});
+            }
             const TileChunk chunk = tile_chunk(k);
             prepare(chunk);
             scan_state_blocks<kStateBlock>(0, chunk.chunk);
@@ -92,8 +95,8 @@ private:
         const T* const delta_bias = s_.delta_bias;
         const int64_t end = chunk.chunk.len * kTileRow;
         for (int64_t i = 0; i < end; i += kLanes) {
-            // 5 a step: the whole queue (u, delta, z and out, 16 rows of up to 5 lines) goes out
-            // during this pass, one chunk ahead of where it is used.
+            // 5 a step of each level: both queues (u, delta, z and out, 16 rows of up to 5 lines, of
+            // the next chunk and of the one after) go out during this pass.
             prefetcher_.issue(5);
             const int64_t c = i % kTileRow;
             const V u = V::load(u_rows + i);

@@ -27,36 +27,39 @@ struct TileChunk {
     int64_t row_of(int64_t i) const { return chunk.step_at(chunk.lowest_time() + i) * kTileRow; }
 };
 
-// Prefetches the cache lines of a later chunk of the tile's rows, a few at a time from inside
-// the loops working on this one. A work item reads kChannelTile rows of each sequence at once,
-// short runs from each: more concurrent streams than the hardware prefetchers follow, so with
-// small N the transposes would wait on memory. Requests must be spread out: a burst of hundreds
-// stalls the core on its miss buffers until most of them are back.
+// Prefetches the cache lines of later chunks of the tile's rows, a few at a time from inside the
+// loops working on this one. A work item reads kChannelTile rows of each sequence at once, short
+// runs from each: more concurrent streams than the hardware prefetchers follow, so with small N
+// the transposes would wait on memory. Two levels: the next chunk's lines go to L1, the one after
+// it to L2 only. One chunk ahead alone leaves too little time for memory when the chunk's work is
+// short (N = 1); two chunks ahead into L1 overflows a 32 KiB L1 before the lines are used.
 template <typename T>
 class ChunkPrefetcher {
 public:
-    // Chunks ahead of the one being worked on that plan() should be given. The kernels issue most
-    // of the queue in their prepare pass, so one chunk's work is the lead time; at N = 1 that is
-    // ample, and it ran faster than two chunks ahead (bench/RESULTS.md).
-    static constexpr int64_t kDistance = 1;
-
-    // Queues the lines of chunk tc of each non-null sequence: those it will read, then those it
-    // will write (fetched for ownership, so the stores do not wait on their lines).
-    void plan(const TileChunk& tc, std::initializer_list<const T*> reads, std::initializer_list<const T*> writes = {}) {
+    // Queues the lines of chunk near (into L1: those it will read, then those it will write,
+    // fetched for ownership so the stores do not wait) and of chunk far if not null (into L2).
+    void plan(const TileChunk& near, const TileChunk* far, std::initializer_list<const T*> reads,
+              std::initializer_list<const T*> writes = {}) {
         count_ = next_ = 0;
-        queue(tc, reads);
+        queue(near, reads);
         first_write_ = count_;
-        queue(tc, writes);
+        queue(near, writes);
+        far_begin_ = far_next_ = count_;
+        if (far) {
+            queue(*far, reads);
+            queue(*far, writes);
+        }
     }
 
-    // Issues the next few queued requests.
+    // Issues the next few queued requests of each level.
     void issue(int lines) {
-        for (; lines > 0 && next_ < count_; --lines, ++next_) {
+        for (int i = 0; i < lines && next_ < far_begin_; ++i, ++next_) {
             if (next_ < first_write_)
-                prefetch_read(lines_[next_]);
+                prefetch<0, 3>(lines_[next_]);
             else
-                prefetch_write(lines_[next_]);
+                prefetch<1, 3>(lines_[next_]);
         }
+        for (int i = 0; i < lines && far_next_ < count_; ++i, ++far_next_) prefetch<0, 2>(lines_[far_next_]);
     }
 
 private:
@@ -71,17 +74,11 @@ private:
         }
     }
 
-    static void prefetch_read(const T* p) {
+    // rw 1: for writing; locality 3: into L1, 2: into L2 (prefetcht1).
+    template <int rw, int locality>
+    static void prefetch(const T* p) {
 #if defined(__GNUC__)
-        __builtin_prefetch(p, 0);
-#else
-        (void)p;
-#endif
-    }
-
-    static void prefetch_write(const T* p) {
-#if defined(__GNUC__)
-        __builtin_prefetch(p, 1);
+        __builtin_prefetch(p, rw, locality);
 #else
         (void)p;
 #endif
@@ -89,8 +86,9 @@ private:
 
     static constexpr int64_t kLine = 64 / sizeof(T);
     static constexpr int64_t kMaxSequences = 7;  // the backward reads 4 and writes 3
-    const T* lines_[kMaxSequences * kChannelTile * (kScanChunkSize / kLine + 2)];
-    int64_t count_ = 0, next_ = 0, first_write_ = 0;
+    static constexpr int64_t kMaxLinesPerChunk = kMaxSequences * kChannelTile * (kScanChunkSize / kLine + 2);
+    const T* lines_[2 * kMaxLinesPerChunk];
+    int64_t count_ = 0, next_ = 0, first_write_ = 0, far_begin_ = 0, far_next_ = 0;
 };
 
 }  // namespace ssmb::cpu
