@@ -37,42 +37,96 @@ template <typename T>
 class ChunkPrefetcher {
 public:
     // Queues the lines of chunk near (into L1: those it will read, then those it will write,
-    // fetched for ownership so the stores do not wait) and of chunk far if not null (into L2).
+    // fetched for ownership so the stores do not wait) and of chunk far if not null (into L2). The
+    // last plan's far chunk is usually this one's near chunk: then its queue is kept, not rebuilt.
     void plan(const TileChunk& near, const TileChunk* far, std::initializer_list<const T*> reads,
               std::initializer_list<const T*> writes = {}) {
-        count_ = next_ = 0;
-        queue(near, reads);
-        first_write_ = count_;
-        queue(near, writes);
-        far_begin_ = far_next_ = count_;
-        if (far) {
-            queue(*far, reads);
-            queue(*far, writes);
-        }
+        if (far_ && queues_[1 - near_].holds(near, reads, writes))
+            near_ = 1 - near_;
+        else
+            queues_[near_].fill(near, reads, writes);
+        far_ = far != nullptr;
+        if (far) queues_[1 - near_].fill(*far, reads, writes);
+        const Queue& n = queues_[near_];
+        near_lines_ = n.lines;
+        near_first_write_ = n.first_write;
+        near_end_ = n.count;
+        far_lines_ = queues_[1 - near_].lines;
+        far_end_ = far ? queues_[1 - near_].count : 0;
+        next_ = far_next_ = 0;
     }
 
     // Issues the next few queued requests of each level.
     void issue(int lines) {
-        for (int i = 0; i < lines && next_ < far_begin_; ++i, ++next_) {
-            if (next_ < first_write_)
-                prefetch<0, 3>(lines_[next_]);
+        for (int i = 0; i < lines && next_ < near_end_; ++i, ++next_) {
+            if (next_ < near_first_write_)
+                prefetch<0, 3>(near_lines_[next_]);
             else
-                prefetch<1, 3>(lines_[next_]);
+                prefetch<1, 3>(near_lines_[next_]);
         }
-        for (int i = 0; i < lines && far_next_ < count_; ++i, ++far_next_) prefetch<0, 2>(lines_[far_next_]);
+        for (int i = 0; i < lines && far_next_ < far_end_; ++i, ++far_next_) prefetch<0, 2>(far_lines_[far_next_]);
     }
 
+    // The current plan's queues (for tests): the lines of each level and how many; near lines from
+    // index near_first_write() on are fetched for writing.
+    const T* const* near_lines() const { return near_lines_; }
+    int64_t near_count() const { return near_end_; }
+    int64_t near_first_write() const { return near_first_write_; }
+    const T* const* far_lines() const { return far_lines_; }
+    int64_t far_count() const { return far_end_; }
+
 private:
-    void queue(const TileChunk& tc, std::initializer_list<const T*> seqs) {
-        for (const T* seq : seqs) {
-            if (!seq) continue;
-            for (int64_t c = 0; c < tc.width; ++c) {
-                const T* row = seq + tc.at(c, 0);
-                for (int64_t i = 0; i < tc.chunk.len; i += kLine) lines_[count_++] = row + i;
-                if ((tc.chunk.len - 1) % kLine != 0) lines_[count_++] = row + tc.chunk.len - 1;  // unaligned row
-            }
+    static constexpr int64_t kLine = 64 / sizeof(T);
+    static constexpr int kMaxSequences = 7;  // the backward reads 4 and writes 3
+
+    // The lines of one chunk of the non-null sequences, reads first, and what they were taken from.
+    struct Queue {
+        const T* lines[kMaxSequences * kChannelTile * (kScanChunkSize / kLine + 2)];
+        int64_t count = 0, first_write = 0;
+        int64_t first = -1, len = 0, width = 0;
+        const T* seqs[kMaxSequences] = {};
+        int n_seqs = 0, n_reads = 0;
+
+        void fill(const TileChunk& tc, std::initializer_list<const T*> reads, std::initializer_list<const T*> writes) {
+            count = 0;
+            n_seqs = 0;
+            add(tc, reads);
+            first_write = count;
+            n_reads = n_seqs;
+            add(tc, writes);
+            first = tc.first;
+            len = tc.chunk.len;
+            width = tc.width;
         }
-    }
+
+        bool holds(const TileChunk& tc, std::initializer_list<const T*> reads,
+                   std::initializer_list<const T*> writes) const {
+            if (first != tc.first || len != tc.chunk.len || width != tc.width) return false;
+            int i = 0;
+            for (const T* seq : reads)
+                if (seq && (i >= n_reads || seqs[i++] != seq)) return false;
+            if (i != n_reads) return false;
+            for (const T* seq : writes)
+                if (seq && (i >= n_seqs || seqs[i++] != seq)) return false;
+            return i == n_seqs;
+        }
+
+        void add(const TileChunk& tc, std::initializer_list<const T*> list) {
+            // A local count: through the member, each row's stores would wait on the last row's.
+            int64_t n = count;
+            const bool unaligned = (tc.chunk.len - 1) % kLine != 0;
+            for (const T* seq : list) {
+                if (!seq) continue;
+                seqs[n_seqs++] = seq;
+                for (int64_t c = 0; c < tc.width; ++c) {
+                    const T* row = seq + tc.at(c, 0);
+                    for (int64_t i = 0; i < tc.chunk.len; i += kLine) lines[n++] = row + i;
+                    if (unaligned) lines[n++] = row + tc.chunk.len - 1;  // a row that starts inside a line
+                }
+            }
+            count = n;
+        }
+    };
 
     // rw 1: for writing; locality 3: into L1, 2: into L2 (prefetcht1).
     template <int rw, int locality>
@@ -84,11 +138,13 @@ private:
 #endif
     }
 
-    static constexpr int64_t kLine = 64 / sizeof(T);
-    static constexpr int64_t kMaxSequences = 7;  // the backward reads 4 and writes 3
-    static constexpr int64_t kMaxLinesPerChunk = kMaxSequences * kChannelTile * (kScanChunkSize / kLine + 2);
-    const T* lines_[2 * kMaxLinesPerChunk];
-    int64_t count_ = 0, next_ = 0, first_write_ = 0, far_begin_ = 0, far_next_ = 0;
+    Queue queues_[2];
+    int near_ = 0;      // queues_[near_] is the near chunk's, the other the far chunk's
+    bool far_ = false;  // whether the other holds a far chunk
+    // The current plan, as issue() reads it.
+    const T* const* near_lines_ = nullptr;
+    const T* const* far_lines_ = nullptr;
+    int64_t next_ = 0, near_first_write_ = 0, near_end_ = 0, far_next_ = 0, far_end_ = 0;
 };
 
 }  // namespace ssmb::cpu
