@@ -33,6 +33,8 @@ struct TileChunk {
 // the transposes would wait on memory. Two levels: the next chunk's lines go to L1, the one after
 // it to L2 only. One chunk ahead alone leaves too little time for memory when the chunk's work is
 // short (N = 1); two chunks ahead into L1 overflows a 32 KiB L1 before the lines are used.
+// Requests go out a few per loop step: issued back to back, hundreds of them stall the core on its
+// miss buffers (bench/RESULTS.md has what was measured).
 template <typename T>
 class ChunkPrefetcher {
 public:
