@@ -70,8 +70,9 @@ public:
     void run() {
         start();
         for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
-            const TileChunk next = tile_chunk(k >= 1 ? k - 1 : k), far = tile_chunk(k >= 2 ? k - 2 : k);
-            run_chunk(k, k >= 1 ? &next : nullptr, k >= 2 ? &far : nullptr, false);
+            const bool has_far = k >= 2 && in_.N <= kFarPrefetchMaxStates;
+            const TileChunk next = tile_chunk(k >= 1 ? k - 1 : k), far = tile_chunk(has_far ? k - 2 : k);
+            run_chunk(k, k >= 1 ? &next : nullptr, has_far ? &far : nullptr, false);
         }
         finish_item();
     }
@@ -426,7 +427,8 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
         for (int i = 0; i < count; ++i) {
             const int64_t q = (n_chunks - 1 - k) * count + i;
             std::optional<TileChunk> next, far;
-            slab[i]->run_chunk(k, unit(q + 1, next), unit(q + 2, far), i > 0);
+            slab[i]->run_chunk(k, unit(q + 1, next), in.N <= kFarPrefetchMaxStates ? unit(q + 2, far) : nullptr,
+                               i > 0);
         }
         reduce_state_lanes<V>(in.B_selective ? dB_lanes : nullptr, in.C_selective ? dC_lanes : nullptr, 0, in.N,
                               ScanChunk(k, in.L, in.reverse), in.L, dB_block, dC_block);

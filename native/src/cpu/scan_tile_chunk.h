@@ -35,6 +35,12 @@ struct TileChunk {
 // short (N = 1); two chunks ahead into L1 overflows a 32 KiB L1 before the lines are used.
 // Requests go out a few per loop step: issued back to back, hundreds of them stall the core on its
 // miss buffers (bench/RESULTS.md has what was measured).
+// The far level pays only where a chunk's work is short. At N = 1 it made the forward about 20% and
+// the backward about 30% faster; at N = 16, where one chunk's work is already ample lead time, the
+// forward was 6% slower on one thread and the backward 9% slower on two (bench/RESULTS.md). So the
+// kernels give plan() a far chunk only up to this many states.
+constexpr int64_t kFarPrefetchMaxStates = 1;
+
 template <typename T>
 class ChunkPrefetcher {
 public:
