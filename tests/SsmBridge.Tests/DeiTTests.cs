@@ -40,7 +40,8 @@ public class DeiTTests
             expected[b + "mlp.fc2.weight"] = new long[] { 192, 768 };
             expected[b + "mlp.fc2.bias"] = new long[] { 192 };
         }
-        var actual = models.deit_tiny_patch16_224().state_dict();
+        using var model = models.deit_tiny_patch16_224();  // alive while its state is read (VMambaTests.LoadPickled)
+        var actual = model.state_dict();
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (key, shape) in expected) Assert.True(shape.SequenceEqual(actual[key].shape), $"{key}: ({string.Join(", ", actual[key].shape)})");
     }
@@ -120,7 +121,8 @@ public class DeiTTests
     public void InitialisationFollowsTimm()
     {
         using var scope = NewDisposeScope();
-        var state = models.deit_small_patch16_224().state_dict();
+        using var model = models.deit_small_patch16_224();  // alive while its state is read (VMambaTests.LoadPickled)
+        var state = model.state_dict();
         Assert.InRange(state["blocks.3.mlp.fc1.weight"].std().item<float>(), 0.019, 0.021);
         Assert.InRange(state["pos_embed"].std().item<float>(), 0.019, 0.021);
         Assert.True(state["cls_token"].abs().max().item<float>() < 1e-4);

@@ -284,7 +284,7 @@ public class S4NDModelTests
     public void ViTB16HasTheUpstreamParameterCountLessTheDplrP()
     {
         using var scope = NewDisposeScope();
-        var model = models.s4nd_vit_b_16();
+        using var model = models.s4nd_vit_b_16();
         // Upstream (DPLR kernel): 88,786,408 = ours + 12 blocks x P (1, 1, 32, 2).
         Assert.Equal(88_786_408 - 12 * 64, ModelAssert.ParameterCount(model));
         var keys = model.state_dict().Keys.ToHashSet();
@@ -301,7 +301,7 @@ public class S4NDModelTests
     public void ViTTinyHasDeiTTinyWidthAndDepth()
     {
         using var scope = NewDisposeScope();
-        var model = models.s4nd_vit_tiny_16();
+        using var model = models.s4nd_vit_tiny_16();
         // Per block at width d (d_state 64 -> 32 complex modes, 2 channels x 2 directions): norm1 2d, D 2d, inv_dt d,
         // C 4 x d x 32 x 2, B 64, A_real + A_imag 64, GLU output_linear (2d x 2d + 2d), norm2 2d, MLP 8d^2 + 5d
         // = 12d^2 + 270d + 128; plus the patch embedding 768d + d, the final norm 2d and the head 1000d + 1000.
@@ -353,7 +353,7 @@ public class S4NDModelTests
     public void ConvNeXtS4NDTinyHasTheUpstreamParameterCountLessTheDplrP()
     {
         using var scope = NewDisposeScope();
-        var model = models.convnext_s4nd_tiny();
+        using var model = models.convnext_s4nd_tiny();
         // Upstream (DPLR kernel): 29,409,457 = ours + 44 kernels x P (1, 1, 32, 2).
         Assert.Equal(29_409_457 - 44 * 64, ModelAssert.ParameterCount(model));
         var sd = model.state_dict();

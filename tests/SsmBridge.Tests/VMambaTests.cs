@@ -134,7 +134,8 @@ public class VMambaTests
         using var scope = NewDisposeScope();
         var state = new Dictionary<string, Tensor>();
         foreach (var (key, shape) in CheckpointKeys.Read(name)) state[key] = randn(shape);
-        var loaded = LoadPickled(name, ToHashtable(state), out var report);
+        using var model = LoadPickled(name, ToHashtable(state), out var report);
+        var loaded = model.state_dict();
         Assert.True(report.IsComplete, report.ToString());
         Assert.Equal(state.Count, report.Loaded.Count);
         foreach (var (key, t) in state) Assert.True(ModelAssert.Same(loaded[key], t), key);
@@ -153,7 +154,8 @@ public class VMambaTests
         Assert.Contains("patch_embed.proj.weight", old.Keys.Cast<string>());
         Assert.Contains("head.bias", old.Keys.Cast<string>());
 
-        var loaded = LoadPickled("vanilla_vmamba_tiny", new System.Collections.Hashtable { ["model"] = old }, out var report);
+        using var model = LoadPickled("vanilla_vmamba_tiny", new System.Collections.Hashtable { ["model"] = old }, out var report);
+        var loaded = model.state_dict();
         Assert.True(report.IsComplete, report.ToString());
         foreach (var (key, t) in state) Assert.True(ModelAssert.Same(loaded[key], t), key);
     }
@@ -172,7 +174,8 @@ public class VMambaTests
             }
             state[key] = t;
         }
-        var loaded = LoadPickled("vmamba_tiny_s1l8", state, out var report);
+        using var model = LoadPickled("vmamba_tiny_s1l8", state, out var report);
+        var loaded = model.state_dict();
         Assert.True(report.IsComplete, report.ToString());
         Assert.True(ModelAssert.Same(loaded["layers.0.blocks.0.op.in_proj.weight"], inProj!));
     }
@@ -193,14 +196,17 @@ public class VMambaTests
         Assert.True(ModelAssert.Same(p["layers.3.blocks.1.op.A_logs"], zeros(4 * 768, 1)));
     }
 
-    private static Dictionary<string, Tensor> LoadPickled(string name, System.Collections.IDictionary pickled, out LoadReport report)
+    // The model, not just its state_dict(): the caller keeps it alive while it reads the state. TorchSharp's
+    // LayerNorm disposes its weight and bias when the module is finalized, so a state dict outliving its
+    // model holds dead tensors once a GC has run (this test failed that way in CI).
+    private static VSSM LoadPickled(string name, System.Collections.IDictionary pickled, out LoadReport report)
     {
         var path = Path.Combine(Path.GetTempPath(), $"{name}-{Guid.NewGuid():N}.pth");
         try {
             PyTorchPickler.PickleStateDict(path, pickled);
             var model = Build(name);
             report = models.load_pretrained(model, path, strict: false);
-            return model.state_dict();
+            return model;
         } finally {
             File.Delete(path);
         }
