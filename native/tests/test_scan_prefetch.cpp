@@ -3,6 +3,7 @@
 // far queue ends up with the same queues as one built from nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <set>
