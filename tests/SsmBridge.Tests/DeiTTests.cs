@@ -40,7 +40,7 @@ public class DeiTTests
             expected[b + "mlp.fc2.weight"] = new long[] { 192, 768 };
             expected[b + "mlp.fc2.bias"] = new long[] { 192 };
         }
-        using var model = models.deit_tiny_patch16_224();  // alive while its state is read (VMambaTests.LoadPickled)
+        using var model = models.deit_tiny_patch16_224();
         var actual = model.state_dict();
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (key, shape) in expected) Assert.True(shape.SequenceEqual(actual[key].shape), $"{key}: ({string.Join(", ", actual[key].shape)})");
@@ -121,7 +121,7 @@ public class DeiTTests
     public void InitialisationFollowsTimm()
     {
         using var scope = NewDisposeScope();
-        using var model = models.deit_small_patch16_224();  // alive while its state is read (VMambaTests.LoadPickled)
+        using var model = models.deit_small_patch16_224();
         var state = model.state_dict();
         Assert.InRange(state["blocks.3.mlp.fc1.weight"].std().item<float>(), 0.019, 0.021);
         Assert.InRange(state["pos_embed"].std().item<float>(), 0.019, 0.021);

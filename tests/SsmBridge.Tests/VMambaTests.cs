@@ -196,9 +196,7 @@ public class VMambaTests
         Assert.True(ModelAssert.Same(p["layers.3.blocks.1.op.A_logs"], zeros(4 * 768, 1)));
     }
 
-    // The model, not just its state_dict(): the caller keeps it alive while it reads the state. TorchSharp's
-    // LayerNorm disposes its weight and bias when the module is finalized, so a state dict outliving its
-    // model holds dead tensors once a GC has run (this test failed that way in CI).
+    // The model, not just its state_dict(): the caller disposes it once it has read the state.
     private static VSSM LoadPickled(string name, System.Collections.IDictionary pickled, out LoadReport report)
     {
         var path = Path.Combine(Path.GetTempPath(), $"{name}-{Guid.NewGuid():N}.pth");

@@ -115,7 +115,7 @@ public sealed class S4DownSample : nn.Module<Tensor, Tensor>
 public sealed class ConvNeXtS4NDBlock : nn.Module<Tensor, Tensor>
 {
     private readonly S4ND conv_dw;
-    private readonly LayerNorm norm;
+    private readonly ChannelLastLayerNorm norm;
     private readonly Mlp mlp;
     private readonly Parameter? gamma;
     private readonly DropPath drop_path;
@@ -124,7 +124,7 @@ public sealed class ConvNeXtS4NDBlock : nn.Module<Tensor, Tensor>
     public ConvNeXtS4NDBlock(long dim, double drop_path, double ls_init_value, S4NDConfig layer) : base(nameof(ConvNeXtS4NDBlock))
     {
         conv_dw = new S4ND(dim, layer);
-        norm = nn.LayerNorm(dim, 1e-6);
+        norm = new ChannelLastLayerNorm(dim, 1e-6);
         mlp = new Mlp(dim, 4 * dim);
         gamma = ls_init_value > 0 ? new Parameter(full(dim, ls_init_value)) : null;
         this.drop_path = new DropPath(drop_path);

@@ -51,7 +51,7 @@ public sealed class DeiT : nn.Module<Tensor, Tensor>
     private readonly Parameter pos_embed;
     private readonly Dropout pos_drop;
     private readonly ModuleList<DeiTBlock> blocks;
-    private readonly LayerNorm norm;
+    private readonly ChannelLastLayerNorm norm;
     private readonly Dropout head_drop;
     private readonly nn.Module<Tensor, Tensor> head;
 
@@ -73,7 +73,7 @@ public sealed class DeiT : nn.Module<Tensor, Tensor>
         blocks = nn.ModuleList(Enumerable.Range(0, c.Depth)
             .Select(i => new DeiTBlock(c.EmbedDim, c.NumHeads, c.MlpRatio, c.DropRate, c.AttnDropRate,
                                        c.Depth > 1 ? c.DropPathRate * i / (c.Depth - 1) : 0, c.NormEpsilon, c.FusedAttention)).ToArray());
-        norm = nn.LayerNorm(c.EmbedDim, c.NormEpsilon);
+        norm = new ChannelLastLayerNorm(c.EmbedDim, c.NormEpsilon);
         head_drop = nn.Dropout(c.DropRate);
         head = c.NumClasses > 0 ? nn.Linear(c.EmbedDim, c.NumClasses) : nn.Identity();
         RegisterComponents();

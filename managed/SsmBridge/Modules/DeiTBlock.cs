@@ -57,20 +57,20 @@ public sealed class DeiTAttention : nn.Module<Tensor, Tensor>
 /// <summary>A pre-norm transformer block (timm Block): x + drop_path(attn(norm1(x))), then x + drop_path(mlp(norm2(x))).</summary>
 public sealed class DeiTBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly LayerNorm norm1;
+    private readonly ChannelLastLayerNorm norm1;
     private readonly DeiTAttention attn;
     private readonly DropPath drop_path;
-    private readonly LayerNorm norm2;
+    private readonly ChannelLastLayerNorm norm2;
     private readonly Mlp mlp;
 
     /// <summary>A pre-norm block of width dim: attention with numHeads heads, an MLP of mlpRatio x dim, dropout rates, the block's drop-path rate and the LayerNorm epsilon.</summary>
     public DeiTBlock(long dim, long numHeads, double mlpRatio, double drop, double attnDrop, double dropPath, double eps, bool fusedAttn = true)
         : base(nameof(DeiTBlock))
     {
-        norm1 = nn.LayerNorm(dim, eps);
+        norm1 = new ChannelLastLayerNorm(dim, eps);
         attn = new DeiTAttention(dim, numHeads, attnDrop, drop, fusedAttn);
         drop_path = new DropPath(dropPath);
-        norm2 = nn.LayerNorm(dim, eps);
+        norm2 = new ChannelLastLayerNorm(dim, eps);
         mlp = new Mlp(dim, (long)(dim * mlpRatio), drop: drop);
         RegisterComponents();
     }

@@ -18,7 +18,7 @@ namespace SsmBridge.Modules;
 public sealed class PatchMerging2D : nn.Module<Tensor, Tensor>
 {
     private readonly Linear reduction;
-    private readonly LayerNorm norm;
+    private readonly ChannelLastLayerNorm norm;
     private readonly long _dim;
     private readonly bool _swinV2Order;
     private readonly bool _channelFirst;
@@ -40,7 +40,7 @@ public sealed class PatchMerging2D : nn.Module<Tensor, Tensor>
         _swinV2Order = swinV2Order;
         _channelFirst = channelFirst;
         reduction = nn.Linear(4 * dim, outDim, hasBias: false);
-        norm = nn.LayerNorm(swinV2Order ? outDim : 4 * dim, eps);
+        norm = new ChannelLastLayerNorm(swinV2Order ? outDim : 4 * dim, eps);
         RegisterComponents();
     }
 

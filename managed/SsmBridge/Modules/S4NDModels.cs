@@ -30,14 +30,14 @@ internal static class S4NDLayers
 /// </summary>
 public sealed class S4NDResidualBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly LayerNorm norm;
+    private readonly ChannelLastLayerNorm norm;
     private readonly S4ND layer;
     private readonly nn.Module<Tensor, Tensor> drop;
 
     /// <summary>A block of d_model features with the given S4ND options and residual dropout.</summary>
     public S4NDResidualBlock(long d_model, S4NDConfig config, double dropout) : base(nameof(S4NDResidualBlock))
     {
-        norm = nn.LayerNorm(d_model);
+        norm = new ChannelLastLayerNorm(d_model);
         layer = new S4ND(d_model, config with { Transposed = false });
         drop = config.TieDropout ? new TiedDropout(dropout, featureFirst: false) : nn.Dropout(dropout);
         RegisterComponents();
@@ -60,7 +60,7 @@ public sealed class S4NDIsotropic : nn.Module<Tensor, Tensor>, IS4NDModel
 {
     private readonly Conv2d encoder;
     private readonly ModuleList<S4NDResidualBlock> layers;
-    private readonly LayerNorm norm;
+    private readonly ChannelLastLayerNorm norm;
     private readonly Linear decoder;
 
     /// <summary>Builds the classifier; <c>models.s4nd_cifar</c> passes the paper's configuration.</summary>
@@ -73,7 +73,7 @@ public sealed class S4NDIsotropic : nn.Module<Tensor, Tensor>, IS4NDModel
         encoder = nn.Conv2d(in_chans, d_model, patch_size, stride: patch_size);
         var config = layer with { Dim = 2, LMax = new long?[] { grid, grid } };
         layers = new ModuleList<S4NDResidualBlock>(Enumerable.Range(0, n_layers).Select(_ => new S4NDResidualBlock(d_model, config, dropout)).ToArray());
-        norm = nn.LayerNorm(d_model);
+        norm = new ChannelLastLayerNorm(d_model);
         decoder = nn.Linear(d_model, num_classes);
         RegisterComponents();
     }
@@ -98,19 +98,19 @@ public sealed class S4NDIsotropic : nn.Module<Tensor, Tensor>, IS4NDModel
 /// </summary>
 public sealed class S4NDViTBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly LayerNorm norm1;
+    private readonly ChannelLastLayerNorm norm1;
     private readonly S4ND attn;
     private readonly DropPath drop_path;
-    private readonly LayerNorm norm2;
+    private readonly ChannelLastLayerNorm norm2;
     private readonly Mlp mlp;
 
     /// <summary>A block of dim features with MLP width mlp_ratio * dim and stochastic depth drop_path.</summary>
     public S4NDViTBlock(long dim, double mlp_ratio, S4NDConfig config, double drop_path) : base(nameof(S4NDViTBlock))
     {
-        norm1 = nn.LayerNorm(dim, 1e-6);
+        norm1 = new ChannelLastLayerNorm(dim, 1e-6);
         attn = new S4ND(dim, config with { Transposed = false });
         this.drop_path = new DropPath(drop_path);
-        norm2 = nn.LayerNorm(dim, 1e-6);
+        norm2 = new ChannelLastLayerNorm(dim, 1e-6);
         mlp = new Mlp(dim, (long)(dim * mlp_ratio));
         RegisterComponents();
     }
@@ -133,7 +133,7 @@ public sealed class S4NDVisionTransformer : nn.Module<Tensor, Tensor>, IS4NDMode
 {
     private readonly PatchEmbed patch_embed;
     private readonly ModuleList<S4NDViTBlock> blocks;
-    private readonly LayerNorm norm;
+    private readonly ChannelLastLayerNorm norm;
     private readonly Dropout head_drop;
     private readonly Linear head;
 
@@ -149,7 +149,7 @@ public sealed class S4NDVisionTransformer : nn.Module<Tensor, Tensor>, IS4NDMode
         var config = layer with { Dim = 1, LMax = new long?[] { tokens } };
         blocks = new ModuleList<S4NDViTBlock>(Enumerable.Range(0, depth)
             .Select(i => new S4NDViTBlock(embed_dim, mlp_ratio, config, depth > 1 ? drop_path_rate * i / (depth - 1) : 0)).ToArray());
-        norm = nn.LayerNorm(embed_dim, 1e-6);
+        norm = new ChannelLastLayerNorm(embed_dim, 1e-6);
         head_drop = nn.Dropout(drop_rate);
         head = nn.Linear(embed_dim, num_classes);
         RegisterComponents();

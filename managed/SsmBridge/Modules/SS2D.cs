@@ -122,7 +122,7 @@ public sealed class SS2D : nn.Module<Tensor, Tensor>
         in_proj = channelFirst ? new Linear2d(d_model, projected, c.Bias) : nn.Linear(d_model, projected, c.Bias);
         if (c.DConv > 1)
             conv2d = nn.Conv2d(_dInner, _dInner, c.DConv, padding: (c.DConv - 1) / 2, groups: _dInner, bias: c.ConvBias);
-        out_norm = channelFirst ? new LayerNorm2d(_dInner) : nn.LayerNorm(_dInner);
+        out_norm = channelFirst ? new LayerNorm2d(_dInner) : new ChannelLastLayerNorm(_dInner);
         out_proj = channelFirst ? new Linear2d(_dInner, d_model, c.Bias) : nn.Linear(_dInner, d_model, c.Bias);
         dropout = nn.Dropout(c.Dropout);
         RegisterComponents();

@@ -43,7 +43,7 @@ public sealed class VSSBlock : nn.Module<Tensor, Tensor>
     }
 
     internal static nn.Module<Tensor, Tensor> Norm(long dim, bool channelFirst) =>
-        channelFirst ? new LayerNorm2d(dim) : nn.LayerNorm(dim);
+        channelFirst ? new LayerNorm2d(dim) : new ChannelLastLayerNorm(dim);
 
     /// <summary>x: (batch, H, W, dim), or (batch, dim, H, W) when channel-first -> the same shape.</summary>
     public override Tensor forward(Tensor x)
