@@ -70,7 +70,7 @@ public:
     void run() {
         start();
         for (int64_t k = scan_num_chunks(in_.L) - 1; k >= 0; --k) {
-            const bool has_far = k >= 2 && in_.N <= kFarPrefetchMaxStates;
+            const bool has_far = k >= 2 && far_prefetch_pays(in_.N);
             const TileChunk next = tile_chunk(k >= 1 ? k - 1 : k), far = tile_chunk(has_far ? k - 2 : k);
             run_chunk(k, k >= 1 ? &next : nullptr, has_far ? &far : nullptr, false);
         }
@@ -416,7 +416,9 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
         slab[i]->start();
     }
     // The slab runs (chunk, item) units in the order n_chunks - 1 .. 0, and items 0 .. count - 1
-    // inside each; the unit at position q of that order, if there is one, is what to prefetch.
+    // inside each; the unit at position q of that order, if there is one, is what to prefetch. (Slabs
+    // run only from N = 4 (slab_tiles), where far_prefetch_pays is false today; the far unit is kept
+    // so that the slab stays right if that limit changes.)
     const int64_t n_chunks = scan_num_chunks(in.L);
     auto unit = [&](int64_t q, std::optional<TileChunk>& chunk) -> const TileChunk* {
         if (q >= n_chunks * count) return nullptr;
@@ -427,7 +429,7 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
         for (int i = 0; i < count; ++i) {
             const int64_t q = (n_chunks - 1 - k) * count + i;
             std::optional<TileChunk> next, far;
-            slab[i]->run_chunk(k, unit(q + 1, next), in.N <= kFarPrefetchMaxStates ? unit(q + 2, far) : nullptr,
+            slab[i]->run_chunk(k, unit(q + 1, next), far_prefetch_pays(in.N) ? unit(q + 2, far) : nullptr,
                                i > 0);
         }
         reduce_state_lanes<V>(in.B_selective ? dB_lanes : nullptr, in.C_selective ? dC_lanes : nullptr, 0, in.N,

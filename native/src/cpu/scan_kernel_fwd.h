@@ -39,7 +39,7 @@ public:
         for (int64_t k = 0; k < n_chunks; ++k) {
             save_states(out_.chunk_states, [&](int64_t d) { return in_.chunk_state_offset(w_.b, d, k); });
             if (k + 1 < n_chunks) {
-                const bool has_far = k + 2 < n_chunks && in_.N <= kFarPrefetchMaxStates;
+                const bool has_far = k + 2 < n_chunks && far_prefetch_pays(in_.N);
                 const TileChunk far = tile_chunk(has_far ? k + 2 : k);
                 prefetcher_.plan(tile_chunk(k + 1), has_far ? &far : nullptr, {in_.u, in_.delta, in_.z}, {out_.out});
             }

@@ -38,8 +38,11 @@ struct TileChunk {
 // The far level pays only where a chunk's work is short. At N = 1 it made the forward about 20% and
 // the backward about 30% faster; at N = 16, where one chunk's work is already ample lead time, the
 // forward was 6% slower on one thread and the backward 9% slower on two (bench/RESULTS.md). So the
-// kernels give plan() a far chunk only up to this many states.
+// kernels give plan() a far chunk only up to this many states (far_prefetch_pays).
 constexpr int64_t kFarPrefetchMaxStates = 1;
+
+// Whether the kernels prefetch a far chunk at N states.
+constexpr bool far_prefetch_pays(int64_t N) { return N <= kFarPrefetchMaxStates; }
 
 template <typename T>
 class ChunkPrefetcher {
