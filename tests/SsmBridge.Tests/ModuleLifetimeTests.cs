@@ -95,13 +95,36 @@ public class ModuleLifetimeTests
     }
 
     [Fact]
+    public void LayerNorm2dIsChannelLastLayerNormOverDimensionOne()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(2, 6, 4, 5, generator: new Generator(21));
+        using var last = new ChannelLastLayerNorm(6, 1e-6);
+        using var norm2d = new LayerNorm2d(6, 1e-6);
+        var w = randn(6, generator: new Generator(22));
+        var b = randn(6, generator: new Generator(23));
+        foreach (var m in new nn.Module[] { last, norm2d })
+            m.load_state_dict(new Dictionary<string, Tensor> { ["weight"] = w, ["bias"] = b });
+        Assert.True(ModelAssert.Same(norm2d.forward(x), last.forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)));
+        norm2d.to(ScalarType.Float64);
+        Assert.All(norm2d.parameters(), p => Assert.Equal(ScalarType.Float64, p.dtype));
+        Assert.Equal(ScalarType.Float64, norm2d.forward(x.to_type(ScalarType.Float64)).dtype);
+    }
+
+    [Fact]
     public void ChannelLastLayerNormNamesABadInput()
     {
         using var norm = new ChannelLastLayerNorm(8);
         var error = Assert.ThrowsAny<ArgumentException>(() => norm.forward(zeros(2, 7)));
-        Assert.Contains("x", error.Message);
-        Assert.Contains("8", error.Message);
-        Assert.Contains("7", error.Message);
+        Assert.Contains("x: expected a last dimension of 8 channels, got shape [2, 7]", error.Message);
+        Assert.Equal("x", error.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ChannelLastLayerNorm(0));
+        using var norm2d = new LayerNorm2d(8);
+        foreach (var bad in new[] { zeros(2, 7, 3, 3), zeros(2, 8, 3), zeros(8) }) {
+            var e = Assert.ThrowsAny<ArgumentException>(() => norm2d.forward(bad));
+            Assert.Contains("x: expected (batch, 8, height, width)", e.Message);
+            Assert.Contains($"[{string.Join(", ", bad.shape)}]", e.Message);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LayerNorm2d(-1));
     }
 }
