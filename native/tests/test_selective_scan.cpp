@@ -311,4 +311,11 @@ TEST(SelectiveScanReverse, TimeInvariantEqualsForwardScanOfFlippedInputs) {
     check_reverse_equals_flipped<double>({2, 5, 129, 4, 1, false, false, true, false, false, false, true});
 }
 
+// With one state the AVX-512 forward runs its vectors along time (scan_kernel_fwd_one_state.h): a
+// reverse scan mirrors the lanes, including those past the end (L = 200 and 129 end inside a vector).
+TEST(SelectiveScanReverse, OneStateEqualsForwardScanOfFlippedInputs) {
+    check_reverse_equals_flipped<float>({2, 34, 200, 1, 2, true, true, true, true, true, true, true});
+    check_reverse_equals_flipped<double>({1, 7, 129, 1, 1, false, true, true, false, true, false, true});
+}
+
 }  // namespace

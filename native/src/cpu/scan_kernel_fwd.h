@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "cpu/scan_chunk_io.h"
+#include "cpu/scan_kernel_fwd_one_state.h"
 #include "cpu/scan_scratch.h"
 #include "cpu/selective_scan_cpu.h"
 #include "common/scan_math.h"
@@ -185,9 +186,14 @@ private:
     ChunkPrefetcher<T> prefetcher_;
 };
 
+// With one state, on the vector types that set kOneStateAlongTime, vectors along time
+// (scan_kernel_fwd_one_state.h); else lanes = channels.
 template <class V>
 void forward_item(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem& w,
                   const ForwardOutputs<typename V::Scalar>& out, typename V::Scalar* scratch) {
+    if constexpr (V::kOneStateAlongTime) {
+        if (in.N == 1) return ForwardItemOneState<V>(in, w, out).run();
+    }
     ForwardItem<V>(in, w, out, scratch).run();
 }
 

@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include "cpu/vec_lanes.h"
+
 
 namespace ssmb::cpu::avx512 {
 
@@ -12,6 +14,7 @@ struct F32 {
     using Mask = __mmask16;
     static constexpr int kLanes = 16;
     static constexpr bool kExactLdexp = true;  // scalef: any k, subnormals, overflow to +inf
+    static constexpr bool kOneStateAlongTime = true;
     __m512 v;
 
     static F32 load(const float* p) { return {_mm512_loadu_ps(p)}; }
@@ -25,6 +28,7 @@ struct F64 {
     using Mask = __mmask8;
     static constexpr int kLanes = 8;
     static constexpr bool kExactLdexp = true;
+    static constexpr bool kOneStateAlongTime = true;
     __m512d v;
 
     static F64 load(const double* p) { return {_mm512_loadu_pd(p)}; }
@@ -46,6 +50,17 @@ inline F32 select(__mmask16 m, F32 yes, F32 no) { return {_mm512_mask_blend_ps(m
 inline F32 round_nearest(F32 x) { return {_mm512_roundscale_ps(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 inline F32 ldexp(F32 p, F32 k) { return {_mm512_scalef_ps(p.v, k.v)}; }
 inline float reduce_add(F32 a) { return _mm512_reduce_add_ps(a.v); }
+// valignd takes the 16 lanes starting at lane imm of (first:second), second in the low lanes.
+template <int s>
+inline F32 shift_up(F32 x, F32 fill, Lanes<s>) {
+    return {_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(x.v), _mm512_castps_si512(fill.v), 16 - s))};
+}
+template <int s>
+inline F32 shift_down(F32 x, F32 fill, Lanes<s>) {
+    return {_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(fill.v), _mm512_castps_si512(x.v), s))};
+}
+inline F32 broadcast_first(F32 x) { return {_mm512_broadcastss_ps(_mm512_castps512_ps128(x.v))}; }
+inline F32 broadcast_last(F32 x) { return {_mm512_permutexvar_ps(_mm512_set1_epi32(15), x.v)}; }
 
 inline F64 operator+(F64 a, F64 b) { return {_mm512_add_pd(a.v, b.v)}; }
 inline F64 operator-(F64 a, F64 b) { return {_mm512_sub_pd(a.v, b.v)}; }
@@ -60,6 +75,16 @@ inline F64 select(__mmask8 m, F64 yes, F64 no) { return {_mm512_mask_blend_pd(m,
 inline F64 round_nearest(F64 x) { return {_mm512_roundscale_pd(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 inline F64 ldexp(F64 p, F64 k) { return {_mm512_scalef_pd(p.v, k.v)}; }
 inline double reduce_add(F64 a) { return _mm512_reduce_add_pd(a.v); }
+template <int s>
+inline F64 shift_up(F64 x, F64 fill, Lanes<s>) {
+    return {_mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(x.v), _mm512_castpd_si512(fill.v), 8 - s))};
+}
+template <int s>
+inline F64 shift_down(F64 x, F64 fill, Lanes<s>) {
+    return {_mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(fill.v), _mm512_castpd_si512(x.v), s))};
+}
+inline F64 broadcast_first(F64 x) { return {_mm512_broadcastsd_pd(_mm512_castpd512_pd128(x.v))}; }
+inline F64 broadcast_last(F64 x) { return {_mm512_permutexvar_pd(_mm512_set1_epi64(7), x.v)}; }
 
 // r[i][j] <- r[j][i]. Four rounds of two-source shuffles at growing granularity: 32-bit pairs,
 // 64-bit pairs, then 128-bit blocks twice.

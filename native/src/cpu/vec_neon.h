@@ -11,6 +11,7 @@ struct F32 {
     using Mask = uint32x4_t;
     static constexpr int kLanes = 4;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kOneStateAlongTime = false;  // not measured on an Arm machine
     float32x4_t v;
 
     static F32 load(const float* p) { return {vld1q_f32(p)}; }
@@ -24,6 +25,7 @@ struct F64 {
     using Mask = uint64x2_t;
     static constexpr int kLanes = 2;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kOneStateAlongTime = false;  // not measured on an Arm machine
     float64x2_t v;
 
     static F64 load(const double* p) { return {vld1q_f64(p)}; }

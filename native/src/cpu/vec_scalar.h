@@ -6,7 +6,12 @@
 //   + - * /, mul_add(a, b, c) = a * b + c (fused where the ISA has FMA), min, max, abs,
 //   a < b -> Mask, select(mask, yes, no), round_nearest (ties to even), ldexp(p, k) = p * 2^k,
 //   reduce_add (sum of the lanes), transpose(V (&rows)[kLanes]) (rows become columns), and
-//   horizontal_sums(const V (&rows)[kLanes]) (lane i = sum of the lanes of rows[i]).
+//   horizontal_sums(const V (&rows)[kLanes]) (lane i = sum of the lanes of rows[i]), and
+//   V::kOneStateAlongTime: whether the forward with one state runs its vectors along time
+//   (scan_kernel_fwd_one_state.h). Types that set it also provide, for 0 < s < kLanes,
+//   shift_up(x, fill, Lanes<s>()) (lane i = x[i - s], fill's value below s), shift_down(x, fill,
+//   Lanes<s>()) (lane i = x[i + s], fill's value from kLanes - s on), fill a broadcast, and
+//   broadcast_first(x), broadcast_last(x) (lane 0 or kLanes - 1 in every lane).
 #pragma once
 
 #include <cmath>
@@ -22,6 +27,7 @@ struct Vec {
     using Mask = bool;
     static constexpr int kLanes = 1;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kOneStateAlongTime = false;
     T v;
 
     static Vec load(const T* p) { return {*p}; }

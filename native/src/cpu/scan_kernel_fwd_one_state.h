@@ -1,0 +1,174 @@
+// Forward selective scan of one work item with a single state (N = 1) on a vector type V
+// (vec_scalar.h) whose lanes are kLanes consecutive times of one channel, not channels.
+//
+// With one state the tile layout of scan_kernel_fwd.h costs more than the scan itself: every chunk
+// moves u, delta and out through 16 x 16 transposes and scratch rows, and issues software prefetches
+// for 64 short streams (bench/RESULTS.md, "Where the N = 1 forward's cycles go"). Here each channel's
+// sequences are read and written where they are, as whole vectors, a channel at a time, so the
+// hardware prefetchers follow them. The recurrence h_t = a_t h_{t-1} + b_t (a_t = exp(dt A),
+// b_t = dt u B_t) runs inside a vector as a prefix scan: after log2(kLanes) rounds of
+//   b_i += a_i b_{i-s},  a_i *= a_{i-s}    (s = 1, 2, 4, ...; lanes below s unchanged)
+// lane i holds the product of the a's up to it and the recurrence started from h = 0, so
+// h_i = a_i h_in + b_i with h_in the state carried in from the previous vector. A reverse scan does
+// the same towards lower lanes. The sums are associated differently than one step at a time, so
+// values differ from the tile kernel by rounding only; they do not depend on the thread count.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu/selective_scan_cpu.h"
+#include "common/scan_math.h"
+#include "cpu/vec_lanes.h"
+#include "cpu/vec_math.h"
+#include "cpu/vec_pack.h"
+
+namespace ssmb::cpu {
+
+template <class V>
+class ForwardItemOneState {
+public:
+    using T = typename V::Scalar;
+    static constexpr int kLanes = V::kLanes;
+    // Channels run together (vec_pack.h), so that their chains interleave: with 32 AVX-512 registers,
+    // 4 was measured faster than 2 and 8 (which spills) on Zen 4.
+    static constexpr int kChannels = 4;
+
+    ForwardItemOneState(const ScanInputs<T>& in, const ScanWorkItem& w, const ForwardOutputs<T>& out)
+        : in_(in), w_(w), out_(out) {}
+
+    void run() {
+        int64_t c = 0;
+        for (; c + kChannels <= w_.width; c += kChannels) run_channels<kChannels>(w_.d_begin + c);
+        for (; c < w_.width; ++c) run_channels<1>(w_.d_begin + c);
+    }
+
+private:
+    // A vector's lanes hold times lowest .. lowest + count - 1 of a sequence in lanes 0 .. count - 1
+    // (count < kLanes only at the end of a scan).
+    struct Span {
+        int64_t lowest, count;
+        bool full() const { return count == kLanes; }
+    };
+
+    // p[lowest + i] in the lanes that exist, 0 in the others.
+    static V load(const T* p, const Span& s) {
+        if (s.full()) return V::load(p + s.lowest);
+        T buffer[kLanes] = {};
+        std::copy(p + s.lowest, p + s.lowest + s.count, buffer);
+        return V::load(buffer);
+    }
+
+    static void store(V v, T* p, const Span& s) {
+        if (s.full()) return v.store(p + s.lowest);
+        T buffer[kLanes];
+        v.store(buffer);
+        std::copy(buffer, buffer + s.count, p + s.lowest);
+    }
+
+    // 1 in the lanes that exist, 0 in the others.
+    static V existing(const Span& s) {
+        T mask[kLanes] = {};
+        for (int64_t i = 0; i < s.count; ++i) mask[i] = T(1);
+        return V::load(mask);
+    }
+
+    static T first_lane(V v) {
+        T buffer[kLanes];
+        v.store(buffer);
+        return buffer[0];
+    }
+
+    // The prefix scan of the affine maps (a_i, b_i) towards higher lanes (forward) or lower ones.
+    template <bool reverse, int s = 1, class P>
+    static void compose(P& a, P& b) {
+        if constexpr (s < kLanes) {
+            const P one = P::broadcast(T(1));
+            if constexpr (reverse) {
+                b = mul_add(a, shift_down(b, P::zero(), Lanes<s>()), b);
+                a = a * shift_down(a, one, Lanes<s>());
+            } else {
+                b = mul_add(a, shift_up(b, P::zero(), Lanes<s>()), b);
+                a = a * shift_up(a, one, Lanes<s>());
+            }
+            compose<reverse, 2 * s>(a, b);
+        }
+    }
+
+    template <int K>
+    void run_channels(int64_t d0) {
+        if (in_.reverse)
+            run_channels<K, true>(d0);
+        else
+            run_channels<K, false>(d0);
+    }
+
+    // Channels d0 .. d0 + K - 1, whose rows follow each other L apart.
+    template <int K, bool reverse>
+    void run_channels(int64_t d0) {
+        using P = Pack<V, K>;
+        const int64_t L = in_.L;
+        const int64_t row = in_.row_offset(w_.b, d0);
+        auto rows = [&](const T* seq, const Span& s) {
+            P r;
+            for (int j = 0; j < K; ++j) r.v[j] = load(seq + row + j * L, s);
+            return r;
+        };
+        auto same = [](V x) {
+            P r;
+            for (int j = 0; j < K; ++j) r.v[j] = x;
+            return r;
+        };
+        auto per_channel = [&](const T* values, T scale) {
+            P r;
+            for (int j = 0; j < K; ++j) r.v[j] = V::broadcast(values ? values[d0 + j] * scale : T(0));
+            return r;
+        };
+        const T* const B_row = in_.B_selective ? in_.B + in_.block_offset(w_.b, w_.g) : nullptr;
+        const T* const C_row = in_.C_selective ? in_.C + in_.block_offset(w_.b, w_.g) : nullptr;
+        const P A2 = per_channel(in_.A, T(kLog2e));
+        const P B_const = per_channel(in_.B_selective ? nullptr : in_.B, T(1));
+        const P C_const = per_channel(in_.C_selective ? nullptr : in_.C, T(1));
+        const P D = per_channel(in_.D, T(1));
+        const P bias = per_channel(in_.delta_bias, T(1));
+        const bool softplus = in_.delta_softplus;
+        const int64_t n_chunks = scan_num_chunks(L);
+        P h = P::zero();  // the state carried in, in every lane
+        for (int64_t k = 0; k < n_chunks; ++k) {
+            for (int j = 0; j < K; ++j) out_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)] = first_lane(h.v[j]);
+            const ScanChunk chunk(k, L, reverse);
+            for (int64_t step = 0; step < chunk.len; step += kLanes) {
+                // Scan steps step .. step + count - 1 in lane order, or (reverse) against it. A
+                // reverse scan is the forward scan's arithmetic mirrored, so it gives the same bits
+                // as a forward scan of time-flipped inputs; at the end of a sequence too, since the
+                // lanes past it hold the identity map (below), which composes exactly.
+                const int64_t count = std::min<int64_t>(kLanes, chunk.len - step);
+                const Span span{reverse ? chunk.first_time - step - (count - 1) : chunk.first_time + step, count};
+                const P u = rows(in_.u, span);
+                P dt = rows(in_.delta, span) + bias;
+                if (softplus) dt = vmath::softplus(dt);
+                // Lanes past the sequence: dt = 0 and u = 0 make a = 1 and b = 0, which carry the
+                // state through unchanged.
+                if (!span.full()) dt = dt * same(existing(span));
+                const P B = B_row ? same(load(B_row, span)) : B_const;
+                P a = vmath::exp2(dt * A2);
+                P b = dt * u * B;
+                compose<reverse>(a, b);
+                const P hv = mul_add(a, h, b);
+                h = reverse ? broadcast_first(hv) : broadcast_last(hv);
+                const P C = C_row ? same(load(C_row, span)) : C_const;
+                P y = mul_add(C, hv, D * u);
+                if (in_.z) y = y * vmath::silu(rows(in_.z, span));
+                for (int j = 0; j < K; ++j) store(y.v[j], out_.out + row + j * L, span);
+            }
+        }
+        if (out_.last_state)
+            for (int j = 0; j < K; ++j) out_.last_state[in_.state_offset(w_.b, d0 + j)] = first_lane(h.v[j]);
+    }
+
+    const ScanInputs<T>& in_;
+    const ScanWorkItem& w_;
+    const ForwardOutputs<T>& out_;
+};
+
+}  // namespace ssmb::cpu
