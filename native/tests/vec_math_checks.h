@@ -12,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include "cpu/vec_lanes.h"
+
 namespace ssmb_test {
 
 // Documented bounds (vec_math.h) with room for the scalar path, which has no fused multiply-add.
@@ -156,6 +158,29 @@ void check_transposes() {
         }
         EXPECT_NEAR(sum_lanes[i], static_cast<double>(exact), 1e-5) << i;
         EXPECT_NEAR(reduce_add(V::load(m[i])), static_cast<double>(exact), 1e-5) << i;
+    }
+}
+
+// The lane shifts and broadcasts of the vector types that set kOneStateAlongTime, every shift count.
+template <class V, int s = 1>
+void check_lane_shifts() {
+    using T = typename V::Scalar;
+    constexpr int W = V::kLanes;
+    if constexpr (s < W) {
+        T x[W], up[W], down[W], first[W], last[W];
+        for (int i = 0; i < W; ++i) x[i] = static_cast<T>(10 + i);
+        const V v = V::load(x), fill = V::broadcast(T(-1));
+        shift_up(v, fill, ssmb::cpu::Lanes<s>()).store(up);
+        shift_down(v, fill, ssmb::cpu::Lanes<s>()).store(down);
+        broadcast_first(v).store(first);
+        broadcast_last(v).store(last);
+        for (int i = 0; i < W; ++i) {
+            EXPECT_EQ(up[i], i >= s ? x[i - s] : T(-1)) << "shift_up " << s << ", lane " << i;
+            EXPECT_EQ(down[i], i + s < W ? x[i + s] : T(-1)) << "shift_down " << s << ", lane " << i;
+            EXPECT_EQ(first[i], x[0]) << "lane " << i;
+            EXPECT_EQ(last[i], x[W - 1]) << "lane " << i;
+        }
+        check_lane_shifts<V, s + 1>();
     }
 }
 
