@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "cpu/selective_scan_cpu.h"
+#include "cpu/simd_target.h"
 #include "common/scan_math.h"
 #include "cpu/vec_lanes.h"
 #include "cpu/vec_math.h"
@@ -81,7 +82,7 @@ private:
 
     // The prefix scan of the affine maps (a_i, b_i) towards higher lanes (forward) or lower ones.
     template <bool reverse, int s = 1, class P>
-    static void compose(P& a, P& b) {
+    SSMB_ALWAYS_INLINE static void compose(P& a, P& b) {
         if constexpr (s < kLanes) {
             const P one = P::broadcast(T(1));
             if constexpr (reverse) {
