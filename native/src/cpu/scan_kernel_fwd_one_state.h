@@ -144,7 +144,7 @@ private:
                 // as a forward scan of time-flipped inputs; at the end of a sequence too, since the
                 // lanes past it hold the identity map (below), which composes exactly.
                 const int64_t count = std::min<int64_t>(kLanes, chunk.len - step);
-                const Span span{reverse ? chunk.first_time - step - (count - 1) : chunk.first_time + step, count};
+                const Span span{std::min(chunk.time(step), chunk.time(step + count - 1)), count};
                 const P u = rows(in_.u, span);
                 P dt = rows(in_.delta, span) + bias;
                 if (softplus) dt = vmath::softplus(dt);
