@@ -129,9 +129,35 @@ void check_vec_math() {
         EXPECT_EQ(spd[i], negative ? T(0) : T(1));
     }
     EXPECT_TRUE(std::isnan(apply<V>(exp2, {std::numeric_limits<T>::quiet_NaN()})[0]));
-    // Just below the normal range the result is tiny and non-negative.
-    for (T y : apply<V>(exp2, grid<T>(min_normal_exp2 - 4, min_normal_exp2, 1000)))
-        EXPECT_TRUE(y >= 0 && y < std::ldexp(T(1), int(min_normal_exp2) + 1)) << y;
+    // Infinite arguments (AVX-512's exp2 has no clamp and relies on fraction(+-inf) = 0).
+    const std::vector<T> infinities = {-inf, inf, std::numeric_limits<T>::quiet_NaN()};
+    for (const std::vector<T>& y : {apply<V>(exp2, infinities), apply<V>(exp, infinities)}) {
+        EXPECT_EQ(y[0], T(0));
+        EXPECT_EQ(y[1], inf);
+        EXPECT_TRUE(std::isnan(y[2]));
+    }
+    const std::vector<T> sp_inf = apply<V>(softplus, infinities), sg_inf = apply<V>(sigmoid, infinities);
+    EXPECT_EQ(sp_inf[0], T(0));
+    EXPECT_EQ(sp_inf[1], inf);
+    EXPECT_TRUE(std::isnan(sp_inf[2]));
+    EXPECT_EQ(sg_inf[0], T(0));
+    EXPECT_EQ(sg_inf[1], T(1));
+    EXPECT_TRUE(std::isnan(sg_inf[2]));
+
+    // exp_scaled<-1>(x) has the bits of exp(-x), which softplus and sigmoid rely on.
+    {
+        const std::vector<T> xs = grid<T>(-100, 100, 20011);
+        std::vector<T> negated(xs);
+        for (T& x : negated) x = -x;
+        const std::vector<T> a = apply<V>([](V x) { return vm::exp_scaled<-1>(x); }, xs), b = apply<V>(exp, negated);
+        for (size_t i = 0; i < xs.size(); ++i) ASSERT_EQ(a[i], b[i]) << xs[i];
+    }
+    // Above the threshold softplus passes x through bit for bit (in float without a select).
+    for (T x : grid<T>(20, 80, 30011)) {
+        if (x <= T(20)) continue;
+        ASSERT_EQ(apply<V>(softplus, {x})[0], x) << x;
+        ASSERT_EQ(apply<V>(softplus_value, {x})[0], x) << x;
+    }
 }
 
 template <class V>

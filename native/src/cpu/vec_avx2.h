@@ -12,6 +12,7 @@ struct F32 {
     using Mask = __m256;
     static constexpr int kLanes = 8;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kExp2TakesInfinity = false;
     static constexpr bool kOneStateAlongTime = false;  // measured slower on AVX2 (bench/RESULTS.md)
     __m256 v;
 
@@ -26,6 +27,7 @@ struct F64 {
     using Mask = __m256d;
     static constexpr int kLanes = 4;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kExp2TakesInfinity = false;
     static constexpr bool kOneStateAlongTime = false;  // measured slower on AVX2 (bench/RESULTS.md)
     __m256d v;
 

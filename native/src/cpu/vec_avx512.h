@@ -14,6 +14,7 @@ struct F32 {
     using Mask = __mmask16;
     static constexpr int kLanes = 16;
     static constexpr bool kExactLdexp = true;  // scalef: any k, subnormals, overflow to +inf
+    static constexpr bool kExp2TakesInfinity = true;  // fraction (vreduceps) of +-inf is 0
     static constexpr bool kOneStateAlongTime = true;
     __m512 v;
 
@@ -28,6 +29,7 @@ struct F64 {
     using Mask = __mmask8;
     static constexpr int kLanes = 8;
     static constexpr bool kExactLdexp = true;
+    static constexpr bool kExp2TakesInfinity = true;
     static constexpr bool kOneStateAlongTime = true;
     __m512d v;
 
@@ -48,6 +50,8 @@ inline F32 abs(F32 a) { return {_mm512_abs_ps(a.v)}; }
 inline __mmask16 operator<(F32 a, F32 b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ); }
 inline F32 select(__mmask16 m, F32 yes, F32 no) { return {_mm512_mask_blend_ps(m, no.v, yes.v)}; }
 inline F32 round_nearest(F32 x) { return {_mm512_roundscale_ps(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+// x - round_nearest(x) in one instruction (vreduceps), exact; 0 for +-inf, NaN for NaN.
+inline F32 fraction(F32 x) { return {_mm512_reduce_ps(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 inline F32 ldexp(F32 p, F32 k) { return {_mm512_scalef_ps(p.v, k.v)}; }
 inline float reduce_add(F32 a) { return _mm512_reduce_add_ps(a.v); }
 // valignd takes the 16 lanes starting at lane imm of (first:second), second in the low lanes.
@@ -73,6 +77,7 @@ inline F64 abs(F64 a) { return {_mm512_abs_pd(a.v)}; }
 inline __mmask8 operator<(F64 a, F64 b) { return _mm512_cmp_pd_mask(a.v, b.v, _CMP_LT_OQ); }
 inline F64 select(__mmask8 m, F64 yes, F64 no) { return {_mm512_mask_blend_pd(m, no.v, yes.v)}; }
 inline F64 round_nearest(F64 x) { return {_mm512_roundscale_pd(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline F64 fraction(F64 x) { return {_mm512_reduce_pd(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 inline F64 ldexp(F64 p, F64 k) { return {_mm512_scalef_pd(p.v, k.v)}; }
 inline double reduce_add(F64 a) { return _mm512_reduce_add_pd(a.v); }
 template <int s>

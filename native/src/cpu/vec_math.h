@@ -3,9 +3,10 @@
 // double over dense grids of the reduced range (coefficients: relative-error minimax fits).
 //
 //   exp2(x)   float: 1.7e-7 relative (1.4 ulp), double: 4.8e-16, for results in the normal range.
-//             x >= 128 (1024) gives +inf, x <= -127 (-1023) gives 0, NaN stays NaN; results below
-//             the smallest normal number are inexact (absolute error below it) on paths without an
-//             exact ldexp.
+//             x >= 128 (1024) gives +inf, x <= -127 (-1023) gives 0, +-inf give +inf and 0, NaN
+//             stays NaN; results below the smallest normal number are inexact (absolute error below
+//             it) on paths without an exact ldexp. AVX-512 needs no clamp for any of this (vreduce
+//             and vscalef take infinities), which saves two operations per exp.
 //   exp(x)    exp2(x * log2(e)): adds the rounding of that product, about |x| * 2^-24 relative
 //             (|x| * 2^-53 for double), the same as rounding the argument of std::exp. Any
 //             finite x gives a finite result or +inf, never NaN.
@@ -56,21 +57,37 @@ inline V polynomial(V x, const T (&c)[n]) {
 template <class V>
 inline V exp2(V x) {
     using K = Constants<typename V::Scalar>;
-    // Clamped with x as the second operand of max and the result as the second of min, so a
-    // NaN passes through on every ISA.
-    if constexpr (!V::kExactLdexp) x = min(V::broadcast(K::exp2_max), max(V::broadcast(K::exp2_min), x));
-    const V k = round_nearest(x);
-    const V f = x - k;  // exact, in [-0.5, 0.5]
-    return ldexp(mul_add(f, polynomial(f, K::exp2_poly), V::broadcast(1)), k);
+    if constexpr (V::kExp2TakesInfinity) {
+        // No clamp: an infinite x has fraction 0, and ldexp(1, +-inf) is +inf or 0.
+        const V f = fraction(x);  // independent of k, so the polynomial need not wait for it
+        return ldexp(mul_add(f, polynomial(f, K::exp2_poly), V::broadcast(1)), round_nearest(x));
+    } else {
+        // Clamped with x as the second operand of max and the result as the second of min, so a
+        // NaN passes through on every ISA.
+        if constexpr (!V::kExactLdexp) x = min(V::broadcast(K::exp2_max), max(V::broadcast(K::exp2_min), x));
+        const V k = round_nearest(x);
+        const V f = x - k;  // exact, in [-0.5, 0.5]
+        return ldexp(mul_add(f, polynomial(f, K::exp2_poly), V::broadcast(1)), k);
+    }
 }
 
-// e^x. x is clamped first to where exp is 0 or inf anyway, so that x * log2(e) stays finite.
+// e^(x * sign) for sign = +-1 through exp2(x * sign * log2(e)); the product is rounded alike for
+// either sign, so exp_scaled<-1>(x) has the bits of exp(-x). Where exp2 cannot take an infinite
+// argument, x is clamped first to where exp is 0 or inf anyway, so that the product stays finite.
+template <int sign, class V>
+inline V exp_scaled(V x) {
+    using T = typename V::Scalar;
+    if constexpr (!V::kExp2TakesInfinity) {
+        const T limit = sizeof(T) == 4 ? T(1e4) : T(1e5);
+        x = min(V::broadcast(limit), max(V::broadcast(-limit), x));
+    }
+    return exp2(x * V::broadcast(T(sign) * T(1.442695040888963407359924681001892137)));
+}
+
+// e^x. Any finite x gives a finite result or +inf, never NaN.
 template <class V>
 inline V exp(V x) {
-    using T = typename V::Scalar;
-    const T limit = sizeof(T) == 4 ? T(1e4) : T(1e5);
-    x = min(V::broadcast(limit), max(V::broadcast(-limit), x));
-    return exp2(x * V::broadcast(T(1.442695040888963407359924681001892137)));
+    return exp_scaled<1>(x);
 }
 
 // log(1 + e) for e in [0, 1]: through s = e / (2 + e), log1p(e) = 2 atanh(s), whose series in s
@@ -85,14 +102,18 @@ inline V log1p_unit(V e) {
 
 // Mamba's softplus (common/scan_math.h): x above 20 passes through (as in selective_scan_fn). Below, log1p(exp(x)) is
 // evaluated as max(x, 0) + log1p(e) with e = exp(-|x|), where exp cannot overflow; softplus_of takes that e.
+// In float the pass-through needs no select: above the threshold (20) e < 2.1e-9 and log1p(e) <= e
+// is under half an ulp of x (2^-20 at 20), so x + log1p(e) rounds to x, the same bits.
 template <class V>
 inline V softplus_of(V x, V e) {
-    return select(V::broadcast(kSoftplusThreshold) < x, x, max(x, V::zero()) + log1p_unit(e));
+    const V below = max(x, V::zero()) + log1p_unit(e);
+    if constexpr (sizeof(typename V::Scalar) == 4) return below;
+    else return select(V::broadcast(kSoftplusThreshold) < x, x, below);
 }
 
 template <class V>
 inline V softplus(V x) {
-    return softplus_of(x, exp(V::zero() - abs(x)));
+    return softplus_of(x, exp_scaled<-1>(abs(x)));
 }
 
 // softplus(x) as above and its derivative (common/scan_math.h's softplus_grad: sigmoid(x), 1 above
@@ -102,7 +123,7 @@ inline V softplus(V x) {
 template <class V>
 inline V softplus_with_derivative(V x, V& derivative) {
     const V one = V::broadcast(1);
-    const V e = exp(V::zero() - abs(x));
+    const V e = exp_scaled<-1>(abs(x));
     const V r = one / (one + e);
     derivative = select(V::broadcast(kSoftplusThreshold) < x, one, select(x < V::zero(), e * r, r));
     return softplus_of(x, e);
@@ -111,12 +132,14 @@ inline V softplus_with_derivative(V x, V& derivative) {
 template <class V>
 inline V sigmoid(V x) {
     const V one = V::broadcast(1);
-    return one / (one + exp(V::zero() - x));
+    return one / (one + exp_scaled<-1>(x));
 }
 
+// x * sigmoid(x) as x / (1 + e^-x): one operation fewer. Below about -88 (float) e^-x is +inf and
+// the quotient 0 (-0), never NaN, for any finite x.
 template <class V>
 inline V silu(V x) {
-    return x * sigmoid(x);
+    return x / (V::broadcast(1) + exp_scaled<-1>(x));
 }
 
 }  // namespace ssmb::cpu::vmath

@@ -11,6 +11,7 @@ struct F32 {
     using Mask = uint32x4_t;
     static constexpr int kLanes = 4;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kExp2TakesInfinity = false;
     static constexpr bool kOneStateAlongTime = false;  // not measured on an Arm machine
     float32x4_t v;
 
@@ -25,6 +26,7 @@ struct F64 {
     using Mask = uint64x2_t;
     static constexpr int kLanes = 2;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kExp2TakesInfinity = false;
     static constexpr bool kOneStateAlongTime = false;  // not measured on an Arm machine
     float64x2_t v;
 

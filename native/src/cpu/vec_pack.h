@@ -17,6 +17,7 @@ struct Pack {
     };
     static constexpr int kLanes = V::kLanes;  // lanes of each member: the shifts work per member
     static constexpr bool kExactLdexp = V::kExactLdexp;
+    static constexpr bool kExp2TakesInfinity = V::kExp2TakesInfinity;
     V v[K];
 
     SSMB_ALWAYS_INLINE static Pack broadcast(Scalar x) {
@@ -85,6 +86,10 @@ SSMB_ALWAYS_INLINE Pack<V, K> select(const typename Pack<V, K>::Mask& m, const P
 template <class V, int K>
 SSMB_ALWAYS_INLINE Pack<V, K> round_nearest(const Pack<V, K>& x) {
     return pack_detail::map<V, K>([&](int j) { return round_nearest(x.v[j]); });
+}
+template <class V, int K>
+SSMB_ALWAYS_INLINE Pack<V, K> fraction(const Pack<V, K>& x) {
+    return pack_detail::map<V, K>([&](int j) { return fraction(x.v[j]); });
 }
 template <class V, int K>
 SSMB_ALWAYS_INLINE Pack<V, K> ldexp(const Pack<V, K>& x, const Pack<V, K>& k) {

@@ -7,6 +7,8 @@
 //   a < b -> Mask, select(mask, yes, no), round_nearest (ties to even), ldexp(p, k) = p * 2^k,
 //   reduce_add (sum of the lanes), transpose(V (&rows)[kLanes]) (rows become columns), and
 //   horizontal_sums(const V (&rows)[kLanes]) (lane i = sum of the lanes of rows[i]), and
+//   V::kExp2TakesInfinity: types that set it also provide fraction(x) = x - round_nearest(x), 0 for
+//   +-inf, and have kExactLdexp and ldexp(1, +-inf) = +inf / 0, so exp2 needs no clamp;
 //   V::kOneStateAlongTime: whether the forward with one state runs its vectors along time
 //   (scan_kernel_fwd_one_state.h). Types that set it also provide, for 0 < s < kLanes,
 //   shift_up(x, fill, Lanes<s>()) (lane i = x[i - s], fill's value below s), shift_down(x, fill,
@@ -27,6 +29,7 @@ struct Vec {
     using Mask = bool;
     static constexpr int kLanes = 1;
     static constexpr bool kExactLdexp = false;
+    static constexpr bool kExp2TakesInfinity = false;
     static constexpr bool kOneStateAlongTime = false;
     T v;
 
