@@ -104,15 +104,32 @@ private:
             run_channels<K, false>(d0);
     }
 
-    // Channels d0 .. d0 + K - 1, whose rows follow each other L apart.
-    template <int K, bool reverse>
-    void run_channels(int64_t d0) {
+    // What a run over channels d0 .. d0 + K - 1 keeps for every vector: their rows follow each other
+    // L apart from row; per-channel constants in every lane.
+    template <int K>
+    struct Channels {
+        using P = Pack<V, K>;
+        int64_t d0, row;
+        const T* B_row;  // B_t, C_t of the item's batch and group where selective, else null
+        const T* C_row;
+        P A2, B_const, C_const, D, bias;
+    };
+
+    // One vector of times of K channels: h carries the state in and out (in every lane). Separate
+    // instances for whole vectors and for the last, partial one of a scan keep the whole-vector loop
+    // free of the partial one's buffers, so that its values stay in registers (compiled as one
+    // body with a run-time test, GCC kept every row on the stack).
+    template <int K, bool reverse, bool full>
+    SSMB_ALWAYS_INLINE void scan_vector(const Channels<K>& c, const Span& span, Pack<V, K>& h) const {
         using P = Pack<V, K>;
         const int64_t L = in_.L;
-        const int64_t row = in_.row_offset(w_.b, d0);
-        auto rows = [&](const T* seq, const Span& s) {
+        auto load_span = [&span](const T* p) {
+            if constexpr (full) return V::load(p + span.lowest);
+            else return load(p, span);
+        };
+        auto rows = [&](const T* seq) {
             P r;
-            for (int j = 0; j < K; ++j) r.v[j] = load(seq + row + j * L, s);
+            for (int j = 0; j < K; ++j) r.v[j] = load_span(seq + c.row + j * L);
             return r;
         };
         auto same = [](V x) {
@@ -120,48 +137,63 @@ private:
             for (int j = 0; j < K; ++j) r.v[j] = x;
             return r;
         };
+        const P u = rows(in_.u);
+        P dt = rows(in_.delta) + c.bias;
+        if (in_.delta_softplus) dt = vmath::softplus(dt);
+        // Lanes past the sequence: dt = 0 and u = 0 make a = 1 and b = 0, which carry the state
+        // through unchanged.
+        if constexpr (!full) dt = dt * same(existing(span));
+        const P B = c.B_row ? same(load_span(c.B_row)) : c.B_const;
+        P a = vmath::exp2(dt * c.A2);
+        P b = dt * u * B;
+        compose<reverse>(a, b);
+        const P hv = mul_add(a, h, b);
+        h = reverse ? broadcast_first(hv) : broadcast_last(hv);
+        const P C = c.C_row ? same(load_span(c.C_row)) : c.C_const;
+        P y = mul_add(C, hv, c.D * u);
+        if (in_.z) y = y * vmath::silu(rows(in_.z));
+        for (int j = 0; j < K; ++j) {
+            T* const dst = out_.out + c.row + j * L;
+            if constexpr (full) y.v[j].store(dst + span.lowest);
+            else store(y.v[j], dst, span);
+        }
+    }
+
+    // Channels d0 .. d0 + K - 1, whose rows follow each other L apart.
+    template <int K, bool reverse>
+    void run_channels(int64_t d0) {
+        using P = Pack<V, K>;
         auto per_channel = [&](const T* values, T scale) {
             P r;
             for (int j = 0; j < K; ++j) r.v[j] = V::broadcast(values ? values[d0 + j] * scale : T(0));
             return r;
         };
-        const T* const B_row = in_.B_selective ? in_.B + in_.block_offset(w_.b, w_.g) : nullptr;
-        const T* const C_row = in_.C_selective ? in_.C + in_.block_offset(w_.b, w_.g) : nullptr;
-        const P A2 = per_channel(in_.A, T(kLog2e));
-        const P B_const = per_channel(in_.B_selective ? nullptr : in_.B, T(1));
-        const P C_const = per_channel(in_.C_selective ? nullptr : in_.C, T(1));
-        const P D = per_channel(in_.D, T(1));
-        const P bias = per_channel(in_.delta_bias, T(1));
-        const bool softplus = in_.delta_softplus;
-        const int64_t n_chunks = scan_num_chunks(L);
+        Channels<K> c;
+        c.d0 = d0;
+        c.row = in_.row_offset(w_.b, d0);
+        c.B_row = in_.B_selective ? in_.B + in_.block_offset(w_.b, w_.g) : nullptr;
+        c.C_row = in_.C_selective ? in_.C + in_.block_offset(w_.b, w_.g) : nullptr;
+        c.A2 = per_channel(in_.A, T(kLog2e));
+        c.B_const = per_channel(in_.B_selective ? nullptr : in_.B, T(1));
+        c.C_const = per_channel(in_.C_selective ? nullptr : in_.C, T(1));
+        c.D = per_channel(in_.D, T(1));
+        c.bias = per_channel(in_.delta_bias, T(1));
+        const int64_t n_chunks = scan_num_chunks(in_.L);
         P h = P::zero();  // the state carried in, in every lane
         for (int64_t k = 0; k < n_chunks; ++k) {
             for (int j = 0; j < K; ++j) out_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)] = first_lane(h.v[j]);
-            const ScanChunk chunk(k, L, reverse);
-            for (int64_t step = 0; step < chunk.len; step += kLanes) {
-                // Scan steps step .. step + count - 1 in lane order, or (reverse) against it. A
-                // reverse scan is the forward scan's arithmetic mirrored, so it gives the same bits
-                // as a forward scan of time-flipped inputs; at the end of a sequence too, since the
-                // lanes past it hold the identity map (below), which composes exactly.
-                const int64_t count = std::min<int64_t>(kLanes, chunk.len - step);
-                const Span span{std::min(chunk.time(step), chunk.time(step + count - 1)), count};
-                const P u = rows(in_.u, span);
-                P dt = rows(in_.delta, span) + bias;
-                if (softplus) dt = vmath::softplus(dt);
-                // Lanes past the sequence: dt = 0 and u = 0 make a = 1 and b = 0, which carry the
-                // state through unchanged.
-                if (!span.full()) dt = dt * same(existing(span));
-                const P B = B_row ? same(load(B_row, span)) : B_const;
-                P a = vmath::exp2(dt * A2);
-                P b = dt * u * B;
-                compose<reverse>(a, b);
-                const P hv = mul_add(a, h, b);
-                h = reverse ? broadcast_first(hv) : broadcast_last(hv);
-                const P C = C_row ? same(load(C_row, span)) : C_const;
-                P y = mul_add(C, hv, D * u);
-                if (in_.z) y = y * vmath::silu(rows(in_.z, span));
-                for (int j = 0; j < K; ++j) store(y.v[j], out_.out + row + j * L, span);
-            }
+            const ScanChunk chunk(k, in_.L, reverse);
+            // Scan steps step .. step + count - 1 in lane order, or (reverse) against it. A
+            // reverse scan is the forward scan's arithmetic mirrored, so it gives the same bits
+            // as a forward scan of time-flipped inputs; at the end of a sequence too, since the
+            // lanes past it hold the identity map (scan_vector), which composes exactly.
+            auto span_at = [&chunk](int64_t step, int64_t count) {
+                return Span{std::min(chunk.time(step), chunk.time(step + count - 1)), count};
+            };
+            int64_t step = 0;
+            for (; step + kLanes <= chunk.len; step += kLanes)
+                scan_vector<K, reverse, true>(c, span_at(step, kLanes), h);
+            if (step < chunk.len) scan_vector<K, reverse, false>(c, span_at(step, chunk.len - step), h);
         }
         if (out_.last_state)
             for (int j = 0; j < K; ++j) out_.last_state[in_.state_offset(w_.b, d0 + j)] = first_lane(h.v[j]);
