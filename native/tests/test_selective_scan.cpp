@@ -120,6 +120,21 @@ TEST(SelectiveScanFiniteDifferences, MixedWideGroupsNoSoftplus) {
     check_finite_differences({2, 34, 130, 2, 2, true, false, true, false, true, false, false});
 }
 
+// With one state the AVX-512 kernels run their vectors along time (scan_kernel_fwd_one_state.h,
+// scan_kernel_bwd_one_state.h): 4 channels at once and then one at a time, sequences that end inside
+// a vector (70, 83, 130), both directions.
+TEST(SelectiveScanFiniteDifferences, OneStateSelectiveAllOptions) {
+    check_finite_differences({2, 6, 70, 1, 2, true, true, true, true, true, true, false});
+}
+
+TEST(SelectiveScanFiniteDifferences, OneStateTimeInvariantReverse) {
+    check_finite_differences({2, 9, 83, 1, 1, false, false, true, true, true, true, true});
+}
+
+TEST(SelectiveScanFiniteDifferences, OneStateMixedWideGroupsReverse) {
+    check_finite_differences({2, 34, 130, 1, 2, true, false, true, true, true, false, true});
+}
+
 // Every output and gradient of two runs, bit for bit.
 template <typename T>
 void expect_bitwise_equal(const Forward<T>& f, const Gradients<T>& g, const Forward<T>& f_ref,

@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "cpu/scan_chunk_io.h"
+#include "cpu/scan_kernel_bwd_one_state.h"
 #include "cpu/scan_scratch.h"
 #include "cpu/scan_tile_chunk.h"
 #include "cpu/selective_scan_cpu.h"
@@ -438,10 +439,15 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
     for (int i = 0; i < count; ++i) slab[i]->finish_item();
 }
 
+// With one state, on the vector types that set kOneStateAlongTime, vectors along time
+// (scan_kernel_bwd_one_state.h); else lanes = channels.
 template <class V>
 void backward_item(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem& w,
                    const BackwardInputs<typename V::Scalar>& bin, const BackwardOutputs<typename V::Scalar>& out,
                    const ItemTargets<typename V::Scalar>& targets, typename V::Scalar* scratch) {
+    if constexpr (V::kOneStateAlongTime) {
+        if (in.N == 1) return BackwardItemOneState<V>(in, w, bin, out, targets).run();
+    }
     BackwardItem<V>(in, w, bin, out, targets, scratch).run();
 }
 

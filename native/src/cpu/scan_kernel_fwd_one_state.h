@@ -20,9 +20,9 @@
 #include "cpu/selective_scan_cpu.h"
 #include "cpu/simd_target.h"
 #include "common/scan_math.h"
-#include "cpu/vec_lanes.h"
 #include "cpu/vec_math.h"
 #include "cpu/vec_pack.h"
+#include "cpu/scan_one_state.h"
 
 namespace ssmb::cpu {
 
@@ -45,56 +45,8 @@ public:
     }
 
 private:
-    // A vector's lanes hold times lowest .. lowest + count - 1 of a sequence in lanes 0 .. count - 1
-    // (count < kLanes only at the end of a scan).
-    struct Span {
-        int64_t lowest, count;
-        bool full() const { return count == kLanes; }
-    };
-
-    // p[lowest + i] in the lanes that exist, 0 in the others.
-    static V load(const T* p, const Span& s) {
-        if (s.full()) return V::load(p + s.lowest);
-        T buffer[kLanes] = {};
-        std::copy(p + s.lowest, p + s.lowest + s.count, buffer);
-        return V::load(buffer);
-    }
-
-    static void store(V v, T* p, const Span& s) {
-        if (s.full()) return v.store(p + s.lowest);
-        T buffer[kLanes];
-        v.store(buffer);
-        std::copy(buffer, buffer + s.count, p + s.lowest);
-    }
-
-    // 1 in the lanes that exist, 0 in the others.
-    static V existing(const Span& s) {
-        T mask[kLanes] = {};
-        for (int64_t i = 0; i < s.count; ++i) mask[i] = T(1);
-        return V::load(mask);
-    }
-
-    static T first_lane(V v) {
-        T buffer[kLanes];
-        v.store(buffer);
-        return buffer[0];
-    }
-
-    // The prefix scan of the affine maps (a_i, b_i) towards higher lanes (forward) or lower ones.
-    template <bool reverse, int s = 1, class P>
-    SSMB_ALWAYS_INLINE static void compose(P& a, P& b) {
-        if constexpr (s < kLanes) {
-            const P one = P::broadcast(T(1));
-            if constexpr (reverse) {
-                b = mul_add(a, shift_down(b, P::zero(), Lanes<s>()), b);
-                a = a * shift_down(a, one, Lanes<s>());
-            } else {
-                b = mul_add(a, shift_up(b, P::zero(), Lanes<s>()), b);
-                a = a * shift_up(a, one, Lanes<s>());
-            }
-            compose<reverse, 2 * s>(a, b);
-        }
-    }
+    using TV = TimeVectors<V>;
+    using Span = typename TV::Span;
 
     template <int K>
     void run_channels(int64_t d0) {
@@ -125,7 +77,7 @@ private:
         const int64_t L = in_.L;
         auto load_span = [&span](const T* p) {
             if constexpr (full) return V::load(p + span.lowest);
-            else return load(p, span);
+            else return TV::load(p, span);
         };
         auto rows = [&](const T* seq) {
             P r;
@@ -140,13 +92,13 @@ private:
         const P u = rows(in_.u);
         P dt = rows(in_.delta) + c.bias;
         if (in_.delta_softplus) dt = vmath::softplus(dt);
-        // Lanes past the sequence: dt = 0 and u = 0 make a = 1 and b = 0, which carry the state
+        // Lanes outside the span: dt = 0 and u = 0 make a = 1 and b = 0, which carry the state
         // through unchanged.
-        if constexpr (!full) dt = dt * same(existing(span));
+        if constexpr (!full) dt = dt * same(TV::existing(span));
         const P B = c.B_row ? same(load_span(c.B_row)) : c.B_const;
         P a = vmath::exp2(dt * c.A2);
         P b = dt * u * B;
-        compose<reverse>(a, b);
+        TV::template compose<reverse>(a, b);
         const P hv = mul_add(a, h, b);
         h = reverse ? broadcast_first(hv) : broadcast_last(hv);
         const P C = c.C_row ? same(load_span(c.C_row)) : c.C_const;
@@ -155,7 +107,7 @@ private:
         for (int j = 0; j < K; ++j) {
             T* const dst = out_.out + c.row + j * L;
             if constexpr (full) y.v[j].store(dst + span.lowest);
-            else store(y.v[j], dst, span);
+            else TV::store(y.v[j], dst, span);
         }
     }
 
@@ -181,22 +133,20 @@ private:
         const int64_t n_chunks = scan_num_chunks(in_.L);
         P h = P::zero();  // the state carried in, in every lane
         for (int64_t k = 0; k < n_chunks; ++k) {
-            for (int j = 0; j < K; ++j) out_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)] = first_lane(h.v[j]);
+            for (int j = 0; j < K; ++j) out_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)] = TV::first_lane(h.v[j]);
             const ScanChunk chunk(k, in_.L, reverse);
             // Scan steps step .. step + count - 1 in lane order, or (reverse) against it. A
             // reverse scan is the forward scan's arithmetic mirrored, so it gives the same bits
-            // as a forward scan of time-flipped inputs; at the end of a sequence too, since the
-            // lanes past it hold the identity map (scan_vector), which composes exactly.
-            auto span_at = [&chunk](int64_t step, int64_t count) {
-                return Span{std::min(chunk.time(step), chunk.time(step + count - 1)), count};
-            };
+            // as a forward scan of time-flipped inputs; at the end of a sequence too, where the
+            // lanes that come after the last step in scan order hold the identity map
+            // (TimeVectors::Span), which composes exactly.
             int64_t step = 0;
             for (; step + kLanes <= chunk.len; step += kLanes)
-                scan_vector<K, reverse, true>(c, span_at(step, kLanes), h);
-            if (step < chunk.len) scan_vector<K, reverse, false>(c, span_at(step, chunk.len - step), h);
+                scan_vector<K, reverse, true>(c, TV::span(chunk, step, kLanes), h);
+            if (step < chunk.len) scan_vector<K, reverse, false>(c, TV::span(chunk, step, chunk.len - step), h);
         }
         if (out_.last_state)
-            for (int j = 0; j < K; ++j) out_.last_state[in_.state_offset(w_.b, d0 + j)] = first_lane(h.v[j]);
+            for (int j = 0; j < K; ++j) out_.last_state[in_.state_offset(w_.b, d0 + j)] = TV::first_lane(h.v[j]);
     }
 
     const ScanInputs<T>& in_;

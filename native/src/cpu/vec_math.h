@@ -16,6 +16,7 @@
 #pragma once
 
 #include "common/scan_math.h"
+#include "cpu/simd_target.h"
 
 namespace ssmb::cpu::vmath {
 
@@ -48,14 +49,14 @@ struct Constants<double> {
 
 // c[0] + x c[1] + x^2 c[2] + ... by Horner's rule.
 template <class V, typename T, int n>
-inline V polynomial(V x, const T (&c)[n]) {
+SSMB_ALWAYS_INLINE V polynomial(V x, const T (&c)[n]) {
     V p = V::broadcast(c[n - 1]);
     for (int i = n - 2; i >= 0; --i) p = mul_add(p, x, V::broadcast(c[i]));
     return p;
 }
 
 template <class V>
-inline V exp2(V x) {
+SSMB_ALWAYS_INLINE V exp2(V x) {
     using K = Constants<typename V::Scalar>;
     if constexpr (V::kExp2TakesInfinity) {
         // No clamp: an infinite x has fraction 0, and ldexp(1, +-inf) is +inf or 0.
@@ -75,7 +76,7 @@ inline V exp2(V x) {
 // either sign, so exp_scaled<-1>(x) has the bits of exp(-x). Where exp2 cannot take an infinite
 // argument, x is clamped first to where exp is 0 or inf anyway, so that the product stays finite.
 template <int sign, class V>
-inline V exp_scaled(V x) {
+SSMB_ALWAYS_INLINE V exp_scaled(V x) {
     using T = typename V::Scalar;
     if constexpr (!V::kExp2TakesInfinity) {
         const T limit = sizeof(T) == 4 ? T(1e4) : T(1e5);
@@ -86,14 +87,14 @@ inline V exp_scaled(V x) {
 
 // e^x. Any finite x gives a finite result or +inf, never NaN.
 template <class V>
-inline V exp(V x) {
+SSMB_ALWAYS_INLINE V exp(V x) {
     return exp_scaled<1>(x);
 }
 
 // log(1 + e) for e in [0, 1]: through s = e / (2 + e), log1p(e) = 2 atanh(s), whose series in s
 // converges fast for s <= 1/3 and keeps full relative accuracy as e -> 0.
 template <class V>
-inline V log1p_unit(V e) {
+SSMB_ALWAYS_INLINE V log1p_unit(V e) {
     using K = Constants<typename V::Scalar>;
     const V s = e / (V::broadcast(2) + e);
     const V t = s * s;
@@ -105,14 +106,14 @@ inline V log1p_unit(V e) {
 // In float the pass-through needs no select: above the threshold (20) e < 2.1e-9 and log1p(e) <= e
 // is under half an ulp of x (2^-20 at 20), so x + log1p(e) rounds to x, the same bits.
 template <class V>
-inline V softplus_of(V x, V e) {
+SSMB_ALWAYS_INLINE V softplus_of(V x, V e) {
     const V below = max(x, V::zero()) + log1p_unit(e);
     if constexpr (sizeof(typename V::Scalar) == 4) return below;
     else return select(V::broadcast(kSoftplusThreshold) < x, x, below);
 }
 
 template <class V>
-inline V softplus(V x) {
+SSMB_ALWAYS_INLINE V softplus(V x) {
     return softplus_of(x, exp_scaled<-1>(abs(x)));
 }
 
@@ -121,7 +122,7 @@ inline V softplus(V x) {
 // sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) below. Both errors are within the bounds of
 // softplus and sigmoid above.
 template <class V>
-inline V softplus_with_derivative(V x, V& derivative) {
+SSMB_ALWAYS_INLINE V softplus_with_derivative(V x, V& derivative) {
     const V one = V::broadcast(1);
     const V e = exp_scaled<-1>(abs(x));
     const V r = one / (one + e);
@@ -130,7 +131,7 @@ inline V softplus_with_derivative(V x, V& derivative) {
 }
 
 template <class V>
-inline V sigmoid(V x) {
+SSMB_ALWAYS_INLINE V sigmoid(V x) {
     const V one = V::broadcast(1);
     return one / (one + exp_scaled<-1>(x));
 }
@@ -138,7 +139,7 @@ inline V sigmoid(V x) {
 // x * sigmoid(x) as x / (1 + e^-x): one operation fewer. Below about -88 (float) e^-x is +inf and
 // the quotient 0 (-0), never NaN, for any finite x.
 template <class V>
-inline V silu(V x) {
+SSMB_ALWAYS_INLINE V silu(V x) {
     return x / (V::broadcast(1) + exp_scaled<-1>(x));
 }
 
