@@ -45,9 +45,9 @@ public:
     void run() {
         if (in_.B_selective) std::fill(targets_.dB_block, targets_.dB_block + in_.L, T(0));
         if (in_.C_selective) std::fill(targets_.dC_block, targets_.dC_block + in_.L, T(0));
-        int64_t c = 0;
-        for (; c + kChannels <= w_.width; c += kChannels) run_channels<kChannels>(w_.d_begin + c);
-        for (; c < w_.width; ++c) run_channels<1>(w_.d_begin + c);
+        for_channel_groups<kChannels>(w_, in_.reverse, [this](auto k, auto reverse, int64_t d0) {
+            run_channels<decltype(k)::value, decltype(reverse)::value>(d0);
+        });
     }
 
 private:
@@ -55,13 +55,7 @@ private:
     using Span = typename TV::Span;
 
     template <int K>
-    struct Channels {
-        using P = Pack<V, K>;
-        int64_t row;
-        const T* B_row;  // B_t, C_t of the item's batch and group where selective, else null
-        const T* C_row;
-        P A, A2, B_const, C_const, D, bias;
-    };
+    using Channels = OneStateChannels<V, K>;
 
     // What the recompute pass keeps of each vector of the chunk for the backward pass.
     template <int K>
@@ -76,76 +70,26 @@ private:
         Pack<V, K> dA, dB, dC, dD, ddelta_bias;
     };
 
-    template <int K>
-    SSMB_ALWAYS_INLINE static V sum_channels(const Pack<V, K>& x) {
-        V s = x.v[0];
-        for (int j = 1; j < K; ++j) s = s + x.v[j];
-        return s;
-    }
-
-    template <int K>
-    void run_channels(int64_t d0) {
-        if (in_.reverse)
-            run_channels<K, true>(d0);
-        else
-            run_channels<K, false>(d0);
-    }
-
-    template <int K, bool full>
-    struct Access {
-        const BackwardItemOneState& item;
-        const Span& span;
-        int64_t row;
-        SSMB_ALWAYS_INLINE V lanes(const T* p) const {
-            if constexpr (full) return V::load(p + span.lowest);
-            else return TV::load(p, span);
-        }
-        SSMB_ALWAYS_INLINE Pack<V, K> rows(const T* seq) const {
-            Pack<V, K> r;
-            for (int j = 0; j < K; ++j) r.v[j] = lanes(seq + row + j * item.in_.L);
-            return r;
-        }
-        SSMB_ALWAYS_INLINE void store_rows(const Pack<V, K>& x, T* seq) const {
-            for (int j = 0; j < K; ++j) {
-                T* const dst = seq + row + j * item.in_.L;
-                if constexpr (full) x.v[j].store(dst + span.lowest);
-                else TV::store(x.v[j], dst, span);
-            }
-        }
-        // block[t] += the sum of x over the channels, at the span's times.
-        SSMB_ALWAYS_INLINE void add_to(T* block, const Pack<V, K>& x) const {
-            const V sum = lanes(block) + sum_channels(x);
-            if constexpr (full) sum.store(block + span.lowest);
-            else TV::store(sum, block, span);
-        }
-        SSMB_ALWAYS_INLINE static Pack<V, K> same(V x) {
-            Pack<V, K> r;
-            for (int j = 0; j < K; ++j) r.v[j] = x;
-            return r;
-        }
-    };
-
     // The forward over one vector from the state h (in every lane; updated), keeping its history.
     template <int K, bool reverse, bool full>
     SSMB_ALWAYS_INLINE void recompute(const Channels<K>& c, const Span& span, Pack<V, K>& h, History<K>& hist,
                                       int v, Sums<K>& sums) const {
         using P = Pack<V, K>;
-        using X = Access<K, full>;
-        const X io{*this, span, c.row};
+        const SpanRows<V, K, full> io{span, c.row, in_.L};
         const P u = io.rows(in_.u);
         P dt = io.rows(in_.delta) + c.bias;
         P dsoftplus = P::broadcast(T(1));
         if (in_.delta_softplus) dt = vmath::softplus_with_derivative(dt, dsoftplus);
         // Lanes outside the span: dt = 0 and u = 0 make a = 1 and b = 0, the identity map.
-        if constexpr (!full) dt = dt * X::same(TV::existing(span));
-        const P B = c.B_row ? X::same(io.lanes(c.B_row)) : c.B_const;
+        if constexpr (!full) dt = dt * io.existing();
+        const P B = c.B_row ? io.same(io.lanes(c.B_row)) : c.B_const;
         const P a = vmath::exp2(dt * c.A2);
         P a_scan = a, b = dt * u * B;
         TV::template compose<reverse>(a_scan, b);
         const P hv = mul_add(a_scan, h, b);
         hist.h_prev[v] = reverse ? shift_down(hv, h, Lanes<1>()) : shift_up(hv, h, Lanes<1>());
         h = reverse ? broadcast_first(hv) : broadcast_last(hv);
-        const P C = c.C_row ? X::same(io.lanes(c.C_row)) : c.C_const;
+        const P C = c.C_row ? io.same(io.lanes(c.C_row)) : c.C_const;
         P dy = io.rows(bin_.dout);  // 0 outside the span
         if (in_.z) {
             const P z = io.rows(in_.z), one = P::broadcast(T(1));
@@ -153,7 +97,7 @@ private:
             io.store_rows(dy * s * mul_add(z, one - s, one) * y, out_.dz);
             dy = dy * (z * s);
         }
-        if (c.C_row) io.add_to(targets_.dC_block, dy * hv);
+        if (c.C_row) io.add_sum(targets_.dC_block, dy * hv);
         else sums.dC = mul_add(dy, hv, sums.dC);
         sums.dD = mul_add(dy, u, sums.dD);
         hist.a[v] = a;
@@ -168,11 +112,10 @@ private:
     SSMB_ALWAYS_INLINE void backpropagate(const Channels<K>& c, const Span& span, Pack<V, K>& dh,
                                           const History<K>& hist, int v, Sums<K>& sums) const {
         using P = Pack<V, K>;
-        using X = Access<K, full>;
-        const X io{*this, span, c.row};
+        const SpanRows<V, K, full> io{span, c.row, in_.L};
         const P a = hist.a[v], dt = hist.dt[v], dy = hist.dy[v];
-        const P B = c.B_row ? X::same(io.lanes(c.B_row)) : c.B_const;
-        const P C = c.C_row ? X::same(io.lanes(c.C_row)) : c.C_const;
+        const P B = c.B_row ? io.same(io.lanes(c.B_row)) : c.B_const;
+        const P C = c.C_row ? io.same(io.lanes(c.C_row)) : c.C_const;
         const P u = io.rows(in_.u);
         // g_i = dy_i C_i + a_{i+1} g_{i+1}: the maps (a_{i+1}, dy_i C_i) composed against the scan's
         // direction; the lane that comes last in scan order takes dh with factor 1.
@@ -186,11 +129,11 @@ private:
         const P w = ag * hist.h_prev[v];
         sums.dA = mul_add(dt, w, sums.dA);
         const P g_dt = g * dt;
-        if (c.B_row) io.add_to(targets_.dB_block, g_dt * u);
+        if (c.B_row) io.add_sum(targets_.dB_block, g_dt * u);
         else sums.dB = mul_add(g_dt, u, sums.dB);
         P ddelta = mul_add(g * u, B, c.A * w);
         if (in_.delta_softplus) ddelta = ddelta * hist.dsoftplus[v];
-        if constexpr (!full) ddelta = ddelta * X::same(TV::existing(span));
+        if constexpr (!full) ddelta = ddelta * io.existing();
         sums.ddelta_bias = sums.ddelta_bias + ddelta;
         io.store_rows(mul_add(g_dt, B, c.D * dy), out_.du);
         io.store_rows(ddelta, out_.ddelta);
@@ -200,24 +143,10 @@ private:
     template <int K, bool reverse>
     void run_channels(int64_t d0) {
         using P = Pack<V, K>;
-        auto per_channel = [&](const T* values, int64_t stride, T scale) {
-            P r;
-            for (int j = 0; j < K; ++j) r.v[j] = V::broadcast(values ? values[(d0 + j) * stride] * scale : T(0));
-            return r;
-        };
         const int64_t L = in_.L;
-        Channels<K> c;
-        c.row = in_.row_offset(w_.b, d0);
-        c.B_row = in_.B_selective ? in_.B + in_.block_offset(w_.b, w_.g) : nullptr;
-        c.C_row = in_.C_selective ? in_.C + in_.block_offset(w_.b, w_.g) : nullptr;
-        c.A = per_channel(in_.A, 1, T(1));
-        c.A2 = per_channel(in_.A, 1, T(kLog2e));
-        c.B_const = per_channel(in_.B_selective ? nullptr : in_.B, 1, T(1));
-        c.C_const = per_channel(in_.C_selective ? nullptr : in_.C, 1, T(1));
-        c.D = per_channel(in_.D, 1, T(1));
-        c.bias = per_channel(in_.delta_bias, 1, T(1));
+        const Channels<K> c(in_, w_, d0);
         // dL/dh after the last step: whatever flows into last_state, else nothing.
-        P dh = bin_.dlast_state ? per_channel(bin_.dlast_state + in_.state_offset(w_.b, 0), 1, T(1)) : P::zero();
+        P dh = Channels<K>::per_channel(bin_.dlast_state ? bin_.dlast_state + in_.state_offset(w_.b, 0) : nullptr, d0, T(1));
         Sums<K> sums{P::zero(), P::zero(), P::zero(), P::zero(), P::zero()};
         History<K> hist;
         for (int64_t k = scan_num_chunks(L) - 1; k >= 0; --k) {

@@ -39,97 +39,46 @@ public:
         : in_(in), w_(w), out_(out) {}
 
     void run() {
-        int64_t c = 0;
-        for (; c + kChannels <= w_.width; c += kChannels) run_channels<kChannels>(w_.d_begin + c);
-        for (; c < w_.width; ++c) run_channels<1>(w_.d_begin + c);
+        for_channel_groups<kChannels>(w_, in_.reverse, [this](auto k, auto reverse, int64_t d0) {
+            run_channels<decltype(k)::value, decltype(reverse)::value>(d0);
+        });
     }
 
 private:
     using TV = TimeVectors<V>;
     using Span = typename TV::Span;
-
     template <int K>
-    void run_channels(int64_t d0) {
-        if (in_.reverse)
-            run_channels<K, true>(d0);
-        else
-            run_channels<K, false>(d0);
-    }
+    using Channels = OneStateChannels<V, K>;
 
-    // What a run over channels d0 .. d0 + K - 1 keeps for every vector: their rows follow each other
-    // L apart from row; per-channel constants in every lane.
-    template <int K>
-    struct Channels {
-        using P = Pack<V, K>;
-        int64_t d0, row;
-        const T* B_row;  // B_t, C_t of the item's batch and group where selective, else null
-        const T* C_row;
-        P A2, B_const, C_const, D, bias;
-    };
-
-    // One vector of times of K channels: h carries the state in and out (in every lane). Separate
-    // instances for whole vectors and for the last, partial one of a scan keep the whole-vector loop
-    // free of the partial one's buffers, so that its values stay in registers (compiled as one
-    // body with a run-time test, GCC kept every row on the stack).
+    // One vector of times of K channels: h carries the state in and out (in every lane). full: a
+    // whole vector, else the last, partial one of the scan (SpanRows).
     template <int K, bool reverse, bool full>
     SSMB_ALWAYS_INLINE void scan_vector(const Channels<K>& c, const Span& span, Pack<V, K>& h) const {
         using P = Pack<V, K>;
-        const int64_t L = in_.L;
-        auto load_span = [&span](const T* p) {
-            if constexpr (full) return V::load(p + span.lowest);
-            else return TV::load(p, span);
-        };
-        auto rows = [&](const T* seq) {
-            P r;
-            for (int j = 0; j < K; ++j) r.v[j] = load_span(seq + c.row + j * L);
-            return r;
-        };
-        auto same = [](V x) {
-            P r;
-            for (int j = 0; j < K; ++j) r.v[j] = x;
-            return r;
-        };
-        const P u = rows(in_.u);
-        P dt = rows(in_.delta) + c.bias;
+        const SpanRows<V, K, full> io{span, c.row, in_.L};
+        const P u = io.rows(in_.u);
+        P dt = io.rows(in_.delta) + c.bias;
         if (in_.delta_softplus) dt = vmath::softplus(dt);
         // Lanes outside the span: dt = 0 and u = 0 make a = 1 and b = 0, which carry the state
         // through unchanged.
-        if constexpr (!full) dt = dt * same(TV::existing(span));
-        const P B = c.B_row ? same(load_span(c.B_row)) : c.B_const;
+        if constexpr (!full) dt = dt * io.existing();
+        const P B = c.B_row ? io.same(io.lanes(c.B_row)) : c.B_const;
         P a = vmath::exp2(dt * c.A2);
         P b = dt * u * B;
         TV::template compose<reverse>(a, b);
         const P hv = mul_add(a, h, b);
         h = reverse ? broadcast_first(hv) : broadcast_last(hv);
-        const P C = c.C_row ? same(load_span(c.C_row)) : c.C_const;
+        const P C = c.C_row ? io.same(io.lanes(c.C_row)) : c.C_const;
         P y = mul_add(C, hv, c.D * u);
-        if (in_.z) y = y * vmath::silu(rows(in_.z));
-        for (int j = 0; j < K; ++j) {
-            T* const dst = out_.out + c.row + j * L;
-            if constexpr (full) y.v[j].store(dst + span.lowest);
-            else TV::store(y.v[j], dst, span);
-        }
+        if (in_.z) y = y * vmath::silu(io.rows(in_.z));
+        io.store_rows(y, out_.out);
     }
 
-    // Channels d0 .. d0 + K - 1, whose rows follow each other L apart.
+    // Channels d0 .. d0 + K - 1.
     template <int K, bool reverse>
     void run_channels(int64_t d0) {
         using P = Pack<V, K>;
-        auto per_channel = [&](const T* values, T scale) {
-            P r;
-            for (int j = 0; j < K; ++j) r.v[j] = V::broadcast(values ? values[d0 + j] * scale : T(0));
-            return r;
-        };
-        Channels<K> c;
-        c.d0 = d0;
-        c.row = in_.row_offset(w_.b, d0);
-        c.B_row = in_.B_selective ? in_.B + in_.block_offset(w_.b, w_.g) : nullptr;
-        c.C_row = in_.C_selective ? in_.C + in_.block_offset(w_.b, w_.g) : nullptr;
-        c.A2 = per_channel(in_.A, T(kLog2e));
-        c.B_const = per_channel(in_.B_selective ? nullptr : in_.B, T(1));
-        c.C_const = per_channel(in_.C_selective ? nullptr : in_.C, T(1));
-        c.D = per_channel(in_.D, T(1));
-        c.bias = per_channel(in_.delta_bias, T(1));
+        Channels<K> c(in_, w_, d0);
         const int64_t n_chunks = scan_num_chunks(in_.L);
         P h = P::zero();  // the state carried in, in every lane
         for (int64_t k = 0; k < n_chunks; ++k) {

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
+#include "common/scan_math.h"
 #include "cpu/selective_scan_cpu.h"
 #include "cpu/simd_target.h"
 #include "cpu/vec_lanes.h"
+#include "cpu/vec_pack.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
@@ -95,5 +98,95 @@ struct TimeVectors {
     }
 
 };
+
+// Channels d0 .. d0 + K - 1 of a work item, run together (vec_pack.h): where their rows are (they
+// follow each other L apart from row) and their constants, each in every lane of its member.
+template <class V, int K>
+struct OneStateChannels {
+    using T = typename V::Scalar;
+    using P = Pack<V, K>;
+    int64_t row;
+    const T* B_row;  // B_t, C_t of the item's batch and group where selective, else null
+    const T* C_row;
+    P A, A2, B_const, C_const, D, bias;  // A2 = A log2(e); a constant absent from the inputs is 0
+
+    OneStateChannels(const ScanInputs<T>& in, const ScanWorkItem& w, int64_t d0)
+        : row(in.row_offset(w.b, d0)),
+          B_row(in.B_selective ? in.B + in.block_offset(w.b, w.g) : nullptr),
+          C_row(in.C_selective ? in.C + in.block_offset(w.b, w.g) : nullptr),
+          A(per_channel(in.A, d0, T(1))),
+          A2(per_channel(in.A, d0, T(kLog2e))),
+          B_const(per_channel(in.B_selective ? nullptr : in.B, d0, T(1))),
+          C_const(per_channel(in.C_selective ? nullptr : in.C, d0, T(1))),
+          D(per_channel(in.D, d0, T(1))),
+          bias(per_channel(in.delta_bias, d0, T(1))) {}
+
+    // values[d0 + j] * scale in member j (values of a (dim) or, with N = 1, (dim, N) array).
+    static P per_channel(const T* values, int64_t d0, T scale) {
+        P r;
+        for (int j = 0; j < K; ++j) r.v[j] = V::broadcast(values ? values[d0 + j] * scale : T(0));
+        return r;
+    }
+};
+
+// Loads and stores of one span of times of K channels' rows (row: the first channel's, L apart). The
+// kernels instantiate their per-vector code for whole vectors (full) and for the last, partial one
+// of a scan separately: compiled as one body with a run-time test, GCC kept every row of the
+// whole-vector loop on the stack.
+template <class V, int K, bool full>
+struct SpanRows {
+    using T = typename V::Scalar;
+    using P = Pack<V, K>;
+    const typename TimeVectors<V>::Span& span;
+    int64_t row, L;
+
+    // p[t] at the span's times, for a sequence shared by the channels.
+    SSMB_ALWAYS_INLINE V lanes(const T* p) const {
+        if constexpr (full) return V::load(p + span.lowest);
+        else return TimeVectors<V>::load(p, span);
+    }
+    SSMB_ALWAYS_INLINE P rows(const T* seq) const {
+        P r;
+        for (int j = 0; j < K; ++j) r.v[j] = lanes(seq + row + j * L);
+        return r;
+    }
+    SSMB_ALWAYS_INLINE void store_rows(const P& x, T* seq) const {
+        for (int j = 0; j < K; ++j) {
+            T* const dst = seq + row + j * L;
+            if constexpr (full) x.v[j].store(dst + span.lowest);
+            else TimeVectors<V>::store(x.v[j], dst, span);
+        }
+    }
+    // block[t] += the sum of x over the channels, at the span's times.
+    SSMB_ALWAYS_INLINE void add_sum(T* block, const P& x) const {
+        V sum = x.v[0];
+        for (int j = 1; j < K; ++j) sum = sum + x.v[j];
+        sum = lanes(block) + sum;
+        if constexpr (full) sum.store(block + span.lowest);
+        else TimeVectors<V>::store(sum, block, span);
+    }
+    SSMB_ALWAYS_INLINE static P same(V x) {
+        P r;
+        for (int j = 0; j < K; ++j) r.v[j] = x;
+        return r;
+    }
+    // 1 in the span's lanes, 0 in the others (1 everywhere for a whole vector).
+    SSMB_ALWAYS_INLINE P existing() const { return same(TimeVectors<V>::existing(span)); }
+};
+
+// f(std::integral_constant<int, K>(), std::bool_constant<reverse>(), d0) for the item's channels in
+// groups of kGroup, then one by one, with d0 the group's first channel.
+template <int kGroup, class F>
+void for_channel_groups(const ScanWorkItem& w, bool reverse, F&& f) {
+    auto run = [&](auto k, int64_t d0) {
+        if (reverse)
+            f(k, std::true_type(), d0);
+        else
+            f(k, std::false_type(), d0);
+    };
+    int64_t c = 0;
+    for (; c + kGroup <= w.width; c += kGroup) run(std::integral_constant<int, kGroup>(), w.d_begin + c);
+    for (; c < w.width; ++c) run(std::integral_constant<int, 1>(), w.d_begin + c);
+}
 
 }  // namespace ssmb::cpu
