@@ -110,7 +110,7 @@ private:
     // before its first.
     template <int K, bool reverse, bool full>
     SSMB_ALWAYS_INLINE void backpropagate(const Channels<K>& c, const Span& span, Pack<V, K>& dh,
-                                          const History<K>& hist, int v, Sums<K>& sums) const {
+                                          const Pack<V, K>& A, const History<K>& hist, int v, Sums<K>& sums) const {
         using P = Pack<V, K>;
         const SpanRows<V, K, full> io{span, c.row, in_.L};
         const P a = hist.a[v], dt = hist.dt[v], dy = hist.dy[v];
@@ -131,7 +131,7 @@ private:
         const P g_dt = g * dt;
         if (c.B_row) io.add_sum(targets_.dB_block, g_dt * u);
         else sums.dB = mul_add(g_dt, u, sums.dB);
-        P ddelta = mul_add(g * u, B, c.A * w);
+        P ddelta = mul_add(g * u, B, A * w);
         if (in_.delta_softplus) ddelta = ddelta * hist.dsoftplus[v];
         if constexpr (!full) ddelta = ddelta * io.existing();
         sums.ddelta_bias = sums.ddelta_bias + ddelta;
@@ -145,6 +145,7 @@ private:
         using P = Pack<V, K>;
         const int64_t L = in_.L;
         const Channels<K> c(in_, w_, d0);
+        const P A = Channels<K>::per_channel(in_.A, d0, T(1));
         // dL/dh after the last step: whatever flows into last_state, else nothing.
         P dh = Channels<K>::per_channel(bin_.dlast_state ? bin_.dlast_state + in_.state_offset(w_.b, 0) : nullptr, d0, T(1));
         Sums<K> sums{P::zero(), P::zero(), P::zero(), P::zero(), P::zero()};
@@ -187,10 +188,10 @@ private:
             if (rest > 0) {
                 const Span span = span_at(whole * int64_t(kLanes), rest);
                 recompute<K, reverse, false>(c, span, h, hist, whole, sums);
-                backpropagate<K, reverse, false>(c, span, dh, hist, whole, sums);
+                backpropagate<K, reverse, false>(c, span, dh, A, hist, whole, sums);
             }
             for (int v = whole - 1; v >= 0; --v)
-                backpropagate<K, reverse, true>(c, span_at(v * int64_t(kLanes), kLanes), dh, hist, v, sums);
+                backpropagate<K, reverse, true>(c, span_at(v * int64_t(kLanes), kLanes), dh, A, hist, v, sums);
         }
         for (int j = 0; j < K; ++j) {
             const int64_t d = d0 + j;

@@ -108,13 +108,12 @@ struct OneStateChannels {
     int64_t row;
     const T* B_row;  // B_t, C_t of the item's batch and group where selective, else null
     const T* C_row;
-    P A, A2, B_const, C_const, D, bias;  // A2 = A log2(e); a constant absent from the inputs is 0
+    P A2, B_const, C_const, D, bias;  // A2 = A log2(e); a constant absent from the inputs is 0
 
     OneStateChannels(const ScanInputs<T>& in, const ScanWorkItem& w, int64_t d0)
         : row(in.row_offset(w.b, d0)),
           B_row(in.B_selective ? in.B + in.block_offset(w.b, w.g) : nullptr),
           C_row(in.C_selective ? in.C + in.block_offset(w.b, w.g) : nullptr),
-          A(per_channel(in.A, d0, T(1))),
           A2(per_channel(in.A, d0, T(kLog2e))),
           B_const(per_channel(in.B_selective ? nullptr : in.B, d0, T(1))),
           C_const(per_channel(in.C_selective ? nullptr : in.C, d0, T(1))),
@@ -137,7 +136,7 @@ template <class V, int K, bool full>
 struct SpanRows {
     using T = typename V::Scalar;
     using P = Pack<V, K>;
-    const typename TimeVectors<V>::Span& span;
+    const typename TimeVectors<V>::Span span;
     int64_t row, L;
 
     // p[t] at the span's times, for a sequence shared by the channels.
