@@ -1,6 +1,6 @@
 // Backward selective scan of one work item with a single state (N = 1), with vectors along time as
 // in scan_kernel_fwd_one_state.h: a vector's lanes are kLanes consecutive times of one channel, and
-// K channels run together (vec_pack.h). Chunks go from last to first in scan order; in each chunk
+// kChannels channels run together (vec_pack.h). Chunks go from last to first in scan order; in each chunk
 //   - the recompute pass runs the forward from the state saved before the chunk, a vector at a time
 //     (prefix scan inside the vector), and keeps each step's a_t = exp(dt A), dt, softplus'(delta +
 //     bias), dL/dy and h_{t-1} in a small history; it adds dy h_t into dC and dy u into dD, and
@@ -35,7 +35,10 @@ class BackwardItemOneState {
 public:
     using T = typename V::Scalar;
     static constexpr int kLanes = V::kLanes;
-    static constexpr int kChannels = 4;
+    // Channels run together (vec_pack.h). The backward keeps more values live than the forward: 2 was
+    // measured 2-6% faster than 4 and 3 about 3% (paired runs on the two cores of a Zen 4 VM, in L2
+    // and from memory).
+    static constexpr int kChannels = 2;
     static constexpr int kChunkVectors = static_cast<int>((kScanChunkSize + kLanes - 1) / kLanes);
 
     BackwardItemOneState(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
@@ -160,10 +163,10 @@ private:
             const int64_t rest = chunk.len - whole * int64_t(kLanes);
             // The lines of the chunk after next (64 bytes = one vector of times) come into L2 while
             // this one runs, a line of every row per vector of the recompute. Without software
-            // prefetch the 7 sequences of 4 channels, walked backwards a chunk at a time, outran the
-            // hardware prefetchers (6.1 s per G elements from memory on one Zen 4 thread, the tile
-            // kernel 4.0); into L1 one chunk ahead, 6.2; into L1 for writing, 4.6; into L2 two
-            // chunks ahead, reads and writes alike, 3.8-3.9; four chunks ahead, 3.9-4.3.
+            // prefetch the 7 sequences of 4 channels (2 now), walked backwards a chunk at a time,
+            // outran the hardware prefetchers (6.1 s per G elements from memory on one Zen 4 thread,
+            // the tile kernel 4.0); into L1 one chunk ahead, 6.2; into L1 for writing, 4.6; into L2
+            // two chunks ahead, reads and writes alike, 3.8-3.9; four chunks ahead, 3.9-4.3.
             const int64_t far_lowest = k > 1 ? ScanChunk(k - 2, L, reverse).lowest_time() : -1;
             auto prefetch_far = [&](int v) {
                 if (far_lowest < 0) return;
