@@ -150,7 +150,8 @@ private:
         const Channels<K> c(in_, w_, d0);
         const P A = Channels<K>::per_channel(in_.A, d0, T(1));
         // dL/dh after the last step: whatever flows into last_state, else nothing.
-        P dh = Channels<K>::per_channel(bin_.dlast_state ? bin_.dlast_state + in_.state_offset(w_.b, 0) : nullptr, d0, T(1));
+        const T* const dlast = bin_.dlast_state ? bin_.dlast_state + in_.state_offset(w_.b, 0) : nullptr;
+        P dh = Channels<K>::per_channel(dlast, d0, T(1));
         Sums<K> sums{P::zero(), P::zero(), P::zero(), P::zero(), P::zero()};
         History<K> hist;
         for (int64_t k = scan_num_chunks(L) - 1; k >= 0; --k) {

@@ -82,7 +82,8 @@ private:
         const int64_t n_chunks = scan_num_chunks(in_.L);
         P h = P::zero();  // the state carried in, in every lane
         for (int64_t k = 0; k < n_chunks; ++k) {
-            for (int j = 0; j < K; ++j) out_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)] = TV::first_lane(h.v[j]);
+            for (int j = 0; j < K; ++j)
+                out_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)] = TV::first_lane(h.v[j]);
             const ScanChunk chunk(k, in_.L, reverse);
             // Scan steps step .. step + count - 1 in lane order, or (reverse) against it. A
             // reverse scan is the forward scan's arithmetic mirrored, so it gives the same bits
