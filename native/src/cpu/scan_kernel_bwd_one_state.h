@@ -49,7 +49,7 @@ public:
         if (in_.B_selective) std::fill(targets_.dB_block, targets_.dB_block + in_.L, T(0));
         if (in_.C_selective) std::fill(targets_.dC_block, targets_.dC_block + in_.L, T(0));
         for_channel_groups<kChannels>(w_, in_.reverse, [this](auto k, auto reverse, int64_t d0) {
-            run_channels<decltype(k)::value, decltype(reverse)::value>(d0);
+            this->template run_channels<decltype(k)::value, decltype(reverse)::value>(d0);
         });
     }
 

@@ -40,7 +40,7 @@ public:
 
     void run() {
         for_channel_groups<kChannels>(w_, in_.reverse, [this](auto k, auto reverse, int64_t d0) {
-            run_channels<decltype(k)::value, decltype(reverse)::value>(d0);
+            this->template run_channels<decltype(k)::value, decltype(reverse)::value>(d0);
         });
     }
 
