@@ -158,6 +158,9 @@ void check_vec_math() {
         ASSERT_EQ(apply<V>(softplus, {x})[0], x) << x;
         ASSERT_EQ(apply<V>(softplus_value, {x})[0], x) << x;
     }
+    // Just below the normal range the result is tiny and non-negative.
+    for (T y : apply<V>(exp2, grid<T>(min_normal_exp2 - 4, min_normal_exp2, 1000)))
+        EXPECT_TRUE(y >= 0 && y < std::ldexp(T(1), int(min_normal_exp2) + 1)) << y;
 }
 
 template <class V>
