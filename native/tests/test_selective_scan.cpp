@@ -121,8 +121,8 @@ TEST(SelectiveScanFiniteDifferences, MixedWideGroupsNoSoftplus) {
 }
 
 // With one state the AVX-512 kernels run their vectors along time (scan_kernel_fwd_one_state.h,
-// scan_kernel_bwd_one_state.h): 4 channels at once and then one at a time, sequences that end inside
-// a vector (70, 83, 130), both directions.
+// scan_kernel_bwd_one_state.h): groups of channels (4 in the forward, 2 in the backward) and then one
+// at a time, sequences that end inside a vector (70, 83, 130), both directions.
 TEST(SelectiveScanFiniteDifferences, OneStateSelectiveAllOptions) {
     check_finite_differences({2, 6, 70, 1, 2, true, true, true, true, true, true, false});
 }

@@ -85,14 +85,14 @@ private:
         if (in_.delta_softplus) dt = vmath::softplus_with_derivative(dt, dsoftplus);
         // Lanes outside the span: dt = 0 and u = 0 make a = 1 and b = 0, the identity map.
         if constexpr (!full) dt = dt * io.existing();
-        const P B = c.B_row ? io.same(io.lanes(c.B_row)) : c.B_const;
+        const P B = io.per_time(c.B_row, c.B_const);
         const P a = vmath::exp2(dt * c.A2);
         P a_scan = a, b = dt * u * B;
         TV::template compose<reverse>(a_scan, b);
         const P hv = mul_add(a_scan, h, b);
         hist.h_prev[v] = reverse ? shift_down(hv, h, Lanes<1>()) : shift_up(hv, h, Lanes<1>());
         h = reverse ? broadcast_first(hv) : broadcast_last(hv);
-        const P C = c.C_row ? io.same(io.lanes(c.C_row)) : c.C_const;
+        const P C = io.per_time(c.C_row, c.C_const);
         P dy = io.rows(bin_.dout);  // 0 outside the span
         if (in_.z) {
             const P z = io.rows(in_.z), one = P::broadcast(T(1));
@@ -117,8 +117,8 @@ private:
         using P = Pack<V, K>;
         const SpanRows<V, K, full> io{span, c.row, in_.L};
         const P a = hist.a[v], dt = hist.dt[v], dy = hist.dy[v];
-        const P B = c.B_row ? io.same(io.lanes(c.B_row)) : c.B_const;
-        const P C = c.C_row ? io.same(io.lanes(c.C_row)) : c.C_const;
+        const P B = io.per_time(c.B_row, c.B_const);
+        const P C = io.per_time(c.C_row, c.C_const);
         const P u = io.rows(in_.u);
         // g_i = dy_i C_i + a_{i+1} g_{i+1}: the maps (a_{i+1}, dy_i C_i) composed against the scan's
         // direction; the lane that comes last in scan order takes dh with factor 1.
@@ -156,7 +156,6 @@ private:
         History<K> hist;
         for (int64_t k = scan_num_chunks(L) - 1; k >= 0; --k) {
             const ScanChunk chunk(k, L, reverse);
-            auto span_at = [&chunk](int64_t step, int64_t count) { return TV::span(chunk, step, count); };
             P h;
             for (int j = 0; j < K; ++j)
                 h.v[j] = V::broadcast(bin_.chunk_states[in_.chunk_state_offset(w_.b, d0 + j, k)]);
@@ -187,15 +186,15 @@ private:
             };
             for (int v = 0; v < whole; ++v) {
                 prefetch_far(v);
-                recompute<K, reverse, true>(c, span_at(v * int64_t(kLanes), kLanes), h, hist, v, sums);
+                recompute<K, reverse, true>(c, TV::span(chunk, v * int64_t(kLanes), kLanes), h, hist, v, sums);
             }
             if (rest > 0) {
-                const Span span = span_at(whole * int64_t(kLanes), rest);
+                const Span span = TV::span(chunk, whole * int64_t(kLanes), rest);
                 recompute<K, reverse, false>(c, span, h, hist, whole, sums);
                 backpropagate<K, reverse, false>(c, span, dh, A, hist, whole, sums);
             }
             for (int v = whole - 1; v >= 0; --v)
-                backpropagate<K, reverse, true>(c, span_at(v * int64_t(kLanes), kLanes), dh, A, hist, v, sums);
+                backpropagate<K, reverse, true>(c, TV::span(chunk, v * int64_t(kLanes), kLanes), dh, A, hist, v, sums);
         }
         for (int j = 0; j < K; ++j) {
             const int64_t d = d0 + j;

@@ -62,13 +62,13 @@ private:
         // Lanes outside the span: dt = 0 and u = 0 make a = 1 and b = 0, which carry the state
         // through unchanged.
         if constexpr (!full) dt = dt * io.existing();
-        const P B = c.B_row ? io.same(io.lanes(c.B_row)) : c.B_const;
+        const P B = io.per_time(c.B_row, c.B_const);
         P a = vmath::exp2(dt * c.A2);
         P b = dt * u * B;
         TV::template compose<reverse>(a, b);
         const P hv = mul_add(a, h, b);
         h = reverse ? broadcast_first(hv) : broadcast_last(hv);
-        const P C = c.C_row ? io.same(io.lanes(c.C_row)) : c.C_const;
+        const P C = io.per_time(c.C_row, c.C_const);
         P y = mul_add(C, hv, c.D * u);
         if (in_.z) y = y * vmath::silu(io.rows(in_.z));
         io.store_rows(y, out_.out);

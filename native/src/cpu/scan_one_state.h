@@ -96,7 +96,6 @@ struct TimeVectors {
             compose<reverse, 2 * s>(a, b);
         }
     }
-
 };
 
 // Channels d0 .. d0 + K - 1 of a work item, run together (vec_pack.h): where their rows are (they
@@ -163,6 +162,11 @@ struct SpanRows {
         sum = lanes(block) + sum;
         if constexpr (full) sum.store(block + span.lowest);
         else TimeVectors<V>::store(sum, block, span);
+    }
+    // B_t or C_t at the span's times in every member where the row is given (selective), else the
+    // channels' constants.
+    SSMB_ALWAYS_INLINE P per_time(const T* selective_row, const P& constant) const {
+        return selective_row ? same(lanes(selective_row)) : constant;
     }
     SSMB_ALWAYS_INLINE static P same(V x) {
         P r;
