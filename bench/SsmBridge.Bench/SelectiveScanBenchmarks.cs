@@ -5,7 +5,9 @@ namespace SsmBridge.Bench;
 
 /// <summary>
 /// Fused selective scan (<see cref="ops"/>) against the materialized TorchSharp reference
-/// (<see cref="reference"/>), forward and forward+backward, on the shapes.
+/// (<see cref="reference"/>), forward and forward+backward, on the shapes. Forward+backward runs
+/// the backward of sum(out) with every input a leaf; <see cref="FusedForwardBackwardModelLike"/> runs it
+/// as inside a model.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ScanConfig))]
@@ -15,12 +17,14 @@ public class SelectiveScanBenchmarks
     public static IEnumerable<ScanCase> Cases => ScanCase.Standard();
 
     private ScanInputs _inputs = null!, _grads = null!;
+    private Tensor _dout = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _inputs = new ScanInputs(Case, requiresGrad: false);
         _grads = new ScanInputs(Case, requiresGrad: true);
+        _dout = randn(Case.Batch, Case.Dim, Case.L);
     }
 
     [GlobalCleanup]
@@ -28,6 +32,7 @@ public class SelectiveScanBenchmarks
     {
         _inputs.Dispose();
         _grads.Dispose();
+        _dout.Dispose();
     }
 
     [Benchmark(Baseline = true)]
@@ -56,6 +61,19 @@ public class SelectiveScanBenchmarks
     {
         using var scope = NewDisposeScope();
         _grads.RunWithBackward(ops.selective_scan);
+    }
+
+    /// <summary>
+    /// Forward+backward as inside a model (`scan-loop --views --dout`): u, delta, z, B and C enter as views
+    /// of the leaves (activations, whose gradients the engine hands on without the copies AccumulateGrad
+    /// makes for a leaf), and the output's gradient arrives as a contiguous tensor, as from the next layer.
+    /// </summary>
+    [Benchmark]
+    public void FusedForwardBackwardModelLike()
+    {
+        using var scope = NewDisposeScope();
+        _grads.RunOnViews(ops.selective_scan).backward(new[] { _dout });
+        _grads.DropGradients();
     }
 }
 
