@@ -24,7 +24,7 @@ struct Shape {
 
 // Buffers on 64-byte boundaries, as libtorch allocates tensors. malloc's multi-MiB blocks start 16
 // bytes past a page, which splits every 64-byte vector load across two cache lines and cost the
-// kernels 3-6% here (Zen 4, 2026-11-28).
+// kernels 2-10% here (Zen 4, 2026-11-28, bench/RESULTS.md).
 template <typename T>
 struct CacheLineAllocator {
     using value_type = T;
