@@ -60,10 +60,24 @@ public sealed class ScanInputs : IDisposable
         scan(u.view(u.shape), delta.view(delta.shape), A, B.view(B.shape), C.view(C.shape), D, z.view(z.shape),
              delta_bias, true, false);
 
-    /// <summary>Forward, then backward of sum(out); gradients are dropped afterwards.</summary>
-    public void RunWithBackward(Scan scan)
+    /// <summary>
+    /// Forward (on the leaves, or on views of them: <see cref="RunOnViews"/>), then
+    /// <see cref="Backward"/>; gradients are dropped afterwards.
+    /// </summary>
+    public void RunWithBackward(Scan scan, bool views = false, Tensor? dout = null) =>
+        Backward(views ? RunOnViews(scan) : Run(scan), dout);
+
+    /// <summary>
+    /// Backward from <paramref name="output"/>: of sum(output) when <paramref name="dout"/> is null (an
+    /// expanded scalar gradient, which the op makes contiguous first), otherwise with dout as the output's
+    /// gradient (a contiguous tensor, as the next layer's backward delivers it). Drops the gradients after.
+    /// </summary>
+    public void Backward(Tensor output, Tensor? dout)
     {
-        Run(scan).sum().backward();
+        if (dout is null)
+            output.sum().backward();
+        else
+            output.backward(new[] { dout });
         DropGradients();
     }
 

@@ -100,11 +100,7 @@ public static class ScanTiming
                 using (NewDisposeScope()) {
                     var output = views ? grads.RunOnViews(ops.selective_scan) : grads.Run(ops.selective_scan);
                     var forwardMs = clock.Elapsed.TotalMilliseconds;
-                    if (givenDout)
-                        output.backward(new[] { dout });
-                    else
-                        output.sum().backward();
-                    grads.DropGradients();
+                    grads.Backward(output, givenDout ? dout : null);
                     if (i >= 0) forward.Add(forwardMs);
                 }
                 if (i < 0) continue;

@@ -72,8 +72,7 @@ public class SelectiveScanBenchmarks
     public void FusedForwardBackwardModelLike()
     {
         using var scope = NewDisposeScope();
-        _grads.RunOnViews(ops.selective_scan).backward(new[] { _dout });
-        _grads.DropGradients();
+        _grads.RunWithBackward(ops.selective_scan, views: true, dout: _dout);
     }
 }
 
