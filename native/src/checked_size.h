@@ -32,4 +32,14 @@ inline int64_t size_sum(int64_t a, int64_t b, const char* what) {
     return a + b;
 }
 
+// Lays a workspace out part after part: appends a part of `size` elements to the `total` so far,
+// its length rounded up to a multiple of `align` elements (so with every part rounded, every offset
+// is a multiple of align), and returns the part's offset.
+inline int64_t take_part(int64_t& total, int64_t size, int64_t align = 1) {
+    const int64_t offset = total;
+    const int64_t rounded = size_sum(size, align - 1, "workspace") / align * align;
+    total = size_sum(total, rounded, "workspace");
+    return offset;
+}
+
 }  // namespace ssmb

@@ -148,11 +148,11 @@ struct BackwardWorkspace {
         const int64_t partials = size_product({g.batch, kCrossScanDirections, block_stride}, "workspace");
         const int64_t per_batch = g.batch > 1 ? g.batch : 0;
         const int64_t channels = kCrossScanDirections * g.dim;
-        dB = take(partials);
-        dC = take(partials);
-        dA = take(size_product({per_batch, channels, g.N}, "workspace"));
-        dD = take(per_batch * channels);
-        ddelta_bias = take(per_batch * channels);
+        dB = take_part(elements, partials);
+        dC = take_part(elements, partials);
+        dA = take_part(elements, size_product({per_batch, channels, g.N}, "workspace"));
+        dD = take_part(elements, per_batch * channels);
+        ddelta_bias = take_part(elements, per_batch * channels);
     }
 
     // Where block `block` of direction k of batch b adds its dB or dC (output: the gradient).
@@ -160,13 +160,6 @@ struct BackwardWorkspace {
     T* partial(T* output, T* workspace, int64_t offset, const Geometry& g, int64_t b, int k, int64_t block) const {
         if (block == 0) return output + g.state_block(b, k);
         return workspace + offset + (b * kCrossScanDirections + k) * block_stride + (block - 1) * g.N * g.L;
-    }
-
-private:
-    int64_t take(int64_t size) {
-        const int64_t offset = elements;
-        elements = size_sum(elements, size, "workspace");
-        return offset;
     }
 };
 

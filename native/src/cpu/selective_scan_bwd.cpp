@@ -39,20 +39,13 @@ struct WorkspaceLayout {
         // dD and ddelta_bias are reserved even when D / delta_bias are absent: the size query
         // does not know about the optional inputs.
         const int64_t batch_vector = per_batch_partials ? size_product({p.batch, p.dim}, "workspace") : 0;
-        dB_selective = take(p.B_selective ? tile_block : 0);
-        dC_selective = take(p.C_selective ? tile_block : 0);
-        dA = take(batch_matrix);
-        dB_invariant = take(p.B_selective ? 0 : batch_matrix);
-        dC_invariant = take(p.C_selective ? 0 : batch_matrix);
-        dD = take(batch_vector);
-        ddelta_bias = take(batch_vector);
-    }
-
-private:
-    int64_t take(int64_t size) {
-        const int64_t offset = elements;
-        elements = size_sum(elements, size, "workspace");
-        return offset;
+        dB_selective = take_part(elements, p.B_selective ? tile_block : 0);
+        dC_selective = take_part(elements, p.C_selective ? tile_block : 0);
+        dA = take_part(elements, batch_matrix);
+        dB_invariant = take_part(elements, p.B_selective ? 0 : batch_matrix);
+        dC_invariant = take_part(elements, p.C_selective ? 0 : batch_matrix);
+        dD = take_part(elements, batch_vector);
+        ddelta_bias = take_part(elements, batch_vector);
     }
 };
 

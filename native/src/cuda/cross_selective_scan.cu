@@ -2,6 +2,7 @@
 // kernels' per-chunk work (forward_chunk / backward_chunk of scan_block.cuh) with direction k's
 // step -> pixel map.
 #include "common/cross_scan_index.h"
+#include "checked_size.h"
 #include "common/scan_math.h"
 #include "cuda/cross_selective_scan_cuda.h"
 #include "cuda/cuda_check.h"
@@ -106,21 +107,15 @@ struct CrossWorkspace {
     explicit CrossWorkspace(const CrossSelectiveScanParams& p) {
         tiles = (p.dim + kBackwardWarps - 1) / kBackwardWarps;
         tile_partials = tiles > 1;
-        const int64_t L = p.L(), channels = p.batch * kDirections * p.dim;
-        const int64_t tile_blocks = tile_partials ? p.batch * kDirections * tiles * p.N * L : 0;
-        du = take(channels * L);
-        dA = take(channels * p.N);
-        dD = take(channels);
-        ddelta_bias = take(channels);
-        dB_tiles = take(tile_blocks);
-        dC_tiles = take(tile_blocks);
-    }
-
-private:
-    int64_t take(int64_t size) {
-        const int64_t offset = floats;
-        floats += (size + 31) / 32 * 32;  // 128-byte aligned parts
-        return offset;
+        const int64_t L = p.L(), channels = size_product({p.batch, kDirections, p.dim}, "workspace");
+        const int64_t tile_blocks =
+            tile_partials ? size_product({p.batch, kDirections, tiles, p.N, L}, "workspace") : 0;
+        du = take_part(floats, size_product({channels, L}, "workspace"), kWorkspaceAlign);
+        dA = take_part(floats, size_product({channels, p.N}, "workspace"), kWorkspaceAlign);
+        dD = take_part(floats, channels, kWorkspaceAlign);
+        ddelta_bias = take_part(floats, channels, kWorkspaceAlign);
+        dB_tiles = take_part(floats, tile_blocks, kWorkspaceAlign);
+        dC_tiles = take_part(floats, tile_blocks, kWorkspaceAlign);
     }
 };
 
@@ -233,7 +228,7 @@ void cross_selective_scan_fwd(const CrossSelectiveScanParams& p, cudaStream_t st
 }
 
 int64_t cross_selective_scan_bwd_workspace_bytes(const CrossSelectiveScanParams& p) {
-    return CrossWorkspace(p).floats * static_cast<int64_t>(sizeof(float));
+    return size_product({CrossWorkspace(p).floats, static_cast<int64_t>(sizeof(float))}, "workspace");
 }
 
 void cross_selective_scan_bwd(const CrossSelectiveScanParams& p, cudaStream_t stream) {

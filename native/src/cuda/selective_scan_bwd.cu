@@ -2,6 +2,7 @@
 // to first; per chunk each lane loads its steps once, backward_chunk (scan_block.cuh) recomputes
 // the states and runs the reverse-time scan of dL/dh for every state, and the lane writes du,
 // ddelta and dz of its steps. With the gate, dy = dout silu(z) and dz = dout y silu'(z).
+#include "checked_size.h"
 #include "common/scan_math.h"
 #include "cuda/cuda_check.h"
 #include "cuda/partial_sums.h"
@@ -24,22 +25,17 @@ struct BackwardWorkspace {
     explicit BackwardWorkspace(const SelectiveScanParams& p) {
         tiles_per_group = (p.channels_per_group() + kBackwardWarps - 1) / kBackwardWarps;
         tile_partials = tiles_per_group > 1;
-        const int64_t matrix = p.batch * p.dim * p.N, vector = p.batch * p.dim;
-        const int64_t tile_blocks = tile_partials ? p.batch * p.groups * tiles_per_group * p.N * p.L : 0;
-        dA = take(matrix);
-        dB_invariant = take(p.B_selective ? 0 : matrix);
-        dC_invariant = take(p.C_selective ? 0 : matrix);
-        dD = take(vector);
-        ddelta_bias = take(vector);
-        dB_tiles = take(p.B_selective ? tile_blocks : 0);
-        dC_tiles = take(p.C_selective ? tile_blocks : 0);
-    }
-
-private:
-    int64_t take(int64_t size) {
-        const int64_t offset = floats;
-        floats += (size + 31) / 32 * 32;  // 128-byte aligned parts
-        return offset;
+        const int64_t matrix = size_product({p.batch, p.dim, p.N}, "workspace");
+        const int64_t vector = size_product({p.batch, p.dim}, "workspace");
+        const int64_t tile_blocks =
+            tile_partials ? size_product({p.batch, p.groups, tiles_per_group, p.N, p.L}, "workspace") : 0;
+        dA = take_part(floats, matrix, kWorkspaceAlign);
+        dB_invariant = take_part(floats, p.B_selective ? 0 : matrix, kWorkspaceAlign);
+        dC_invariant = take_part(floats, p.C_selective ? 0 : matrix, kWorkspaceAlign);
+        dD = take_part(floats, vector, kWorkspaceAlign);
+        ddelta_bias = take_part(floats, vector, kWorkspaceAlign);
+        dB_tiles = take_part(floats, p.B_selective ? tile_blocks : 0, kWorkspaceAlign);
+        dC_tiles = take_part(floats, p.C_selective ? tile_blocks : 0, kWorkspaceAlign);
     }
 };
 
@@ -182,7 +178,7 @@ void launch_bwd(const SelectiveScanParams& p, cudaStream_t stream) {
 }  // namespace
 
 int64_t selective_scan_bwd_workspace_bytes(const SelectiveScanParams& p) {
-    return BackwardWorkspace(p).floats * static_cast<int64_t>(sizeof(float));
+    return size_product({BackwardWorkspace(p).floats, static_cast<int64_t>(sizeof(float))}, "workspace");
 }
 
 void selective_scan_bwd(const SelectiveScanParams& p, ssmb_dtype dtype, cudaStream_t stream) {

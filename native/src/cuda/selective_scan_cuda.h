@@ -32,6 +32,7 @@ constexpr int kStepsPerChunk = 32 * kItems;      // steps per warp pass
 constexpr int kForwardWarps = 4;                 // channels per forward block
 constexpr int kBackwardWarps = 8;                // channels per backward block (and per dB / dC partial)
 constexpr int64_t kMaxStates = 256;              // N: bounded by the backward's shared memory
+constexpr int64_t kWorkspaceAlign = 32;           // floats: backward workspace parts start 128-byte aligned
 static_assert(kStepsPerChunk % kScanChunkSize == 0, "a chunk must start at a saved state");
 static_assert(kScanChunkSize % kItems == 0, "a saved state must start a lane's steps");
 
