@@ -44,14 +44,6 @@ int64_t bwd_workspace_bytes(const SelectiveScanParams& p, ssmb_dtype dtype, ssmb
     return cpu::selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype));
 }
 
-template <class Fn>
-void dispatch_cpu(ssmb_dtype dtype, Fn&& fn) {
-    if (dtype == SSMB_FLOAT64)
-        fn(double{});
-    else
-        fn(float{});
-}
-
 }  // namespace
 }  // namespace ssmb
 
@@ -105,7 +97,7 @@ SSMB_API ssmb_status ssmb_selective_scan_fwd(ssmb_dtype dtype, ssmb_dtype weight
         const ScanCallBuffers buffers = forward_buffers(p, elem, elem, u, delta, A, B, C, D, z, delta_bias,
                                                         delta_softplus, reverse, out, chunk_states, last_state);
         require_no_overlap(buffers.inputs, buffers.outputs);
-        dispatch_cpu(dtype, [&](auto t) { cpu::selective_scan_fwd<decltype(t)>(p); });
+        dispatch_float_or_double(dtype, [&](auto t) { cpu::selective_scan_fwd<decltype(t)>(p); });
     });
 }
 
@@ -138,7 +130,7 @@ SSMB_API ssmb_status ssmb_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype weight
             dlast_state, du, ddelta, dA, dB, dC, dD, dz, ddelta_bias, workspace, workspace_bytes,
             bwd_workspace_bytes(p, dtype, weight_dtype), "ssmb_selective_scan_bwd_workspace_size");
         require_no_overlap(buffers.inputs, buffers.outputs);
-        dispatch_cpu(dtype, [&](auto t) { cpu::selective_scan_bwd<decltype(t)>(p); });
+        dispatch_float_or_double(dtype, [&](auto t) { cpu::selective_scan_bwd<decltype(t)>(p); });
     });
 }
 

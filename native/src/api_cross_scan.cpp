@@ -19,7 +19,7 @@ SSMB_API ssmb_status ssmb_cross_scan(ssmb_dtype dtype, int64_t batch, int64_t ch
         require_non_null(in);
         require_non_null(out);
         require_no_overlap({in}, {out});
-        dispatch_cpu_float(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cpu::cross_scan<T>(s, static_cast<const T*>(x), static_cast<T*>(ys));
         });
@@ -35,7 +35,7 @@ SSMB_API ssmb_status ssmb_cross_merge(ssmb_dtype dtype, int64_t batch, int64_t c
         require_non_null(in);
         require_non_null(out);
         require_no_overlap({in}, {out});
-        dispatch_cpu_float(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cpu::cross_merge<T>(s, static_cast<const T*>(ys), static_cast<T*>(y));
         });

@@ -30,14 +30,6 @@ CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, i
     return cross_call_sizes(batch, dim, height, width, N, dtype_size(dtype));
 }
 
-template <class Fn>
-void dispatch_cpu(ssmb_dtype dtype, Fn&& fn) {
-    if (dtype == SSMB_FLOAT64)
-        fn(double{});
-    else
-        fn(float{});
-}
-
 }  // namespace
 
 extern "C" {
@@ -55,7 +47,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_fwd(ssmb_dtype dtype, ssmb_dtype 
         for (const Buffer& b : outputs) require_non_null(b);
         require_no_overlap(s.inputs, outputs);
         p.out = out, p.chunk_states = chunk_states;
-        dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_fwd<decltype(t)>(p); });
+        dispatch_float_or_double(dtype, [&](auto t) { cpu::cross_selective_scan_fwd<decltype(t)>(p); });
     });
 }
 
@@ -84,7 +76,7 @@ SSMB_API ssmb_status ssmb_cross_selective_scan_bwd(ssmb_dtype dtype, ssmb_dtype 
         CrossScanBuffers s = cross_scan_inputs(p, dtype_size(dtype));
         cross_backward_buffers(s, p, workspace_bytes, cpu::cross_selective_scan_bwd_workspace_bytes(p, dtype_size(weight_dtype)),
                                "ssmb_cross_selective_scan_bwd_workspace_size");
-        dispatch_cpu(dtype, [&](auto t) { cpu::cross_selective_scan_bwd<decltype(t)>(p); });
+        dispatch_float_or_double(dtype, [&](auto t) { cpu::cross_selective_scan_bwd<decltype(t)>(p); });
     });
 }
 

@@ -57,14 +57,6 @@ S4dCudaArgs s4d_cuda_args(ssmb_dtype dtype, int64_t H, int64_t N, int64_t L) {
     return {cuda::S4dSizes{H, N, L}, s4d_bytes(H, N, L, elem)};
 }
 
-template <class Fn>
-void dispatch_s4d(ssmb_dtype dtype, Fn&& fn) {
-    if (dtype == SSMB_FLOAT64)
-        fn(double{});
-    else
-        fn(float{});
-}
-
 // ---- fused cross selective scan ------------------------------------------------------------------
 
 CrossSelectiveScanParams cross_cuda_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
@@ -108,7 +100,7 @@ SSMB_API ssmb_status ssmb_s4d_kernel_fwd_cuda(ssmb_dtype dtype, int64_t H, int64
         require_non_null(out);
         require_no_overlap(inputs, {out});
         const cuda::DeviceScope scope(cuda::device_of(joined(inputs, {out})));
-        dispatch_s4d(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cuda::s4d_kernel_fwd<T>(a.sizes, static_cast<const T*>(log_dt), static_cast<const T*>(A_real),
                                     static_cast<const T*>(A_imag), static_cast<const T*>(C_real),
@@ -130,7 +122,7 @@ SSMB_API ssmb_status ssmb_s4d_kernel_bwd_cuda(ssmb_dtype dtype, int64_t H, int64
         const std::vector<Buffer> outputs = s4d_grads(a.bytes, dlog_dt, dA_real, dA_imag, dC_real, dC_imag);
         require_no_overlap(inputs, outputs);
         const cuda::DeviceScope scope(cuda::device_of(joined(inputs, outputs)));
-        dispatch_s4d(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cuda::s4d_kernel_bwd<T>(a.sizes, static_cast<const T*>(log_dt), static_cast<const T*>(A_real),
                                     static_cast<const T*>(A_imag), static_cast<const T*>(C_real),

@@ -19,7 +19,7 @@ SSMB_API ssmb_status ssmb_patch_merge_fwd(ssmb_dtype dtype, int64_t batch, int64
         require_non_null(in);
         require_non_null(merged);
         require_no_overlap({in}, {merged});
-        dispatch_cpu_float(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cpu::patch_merge_fwd<T>(s, static_cast<const T*>(x), static_cast<T*>(out));
         });
@@ -35,7 +35,7 @@ SSMB_API ssmb_status ssmb_patch_merge_bwd(ssmb_dtype dtype, int64_t batch, int64
         require_non_null(merged);
         require_non_null(out);
         require_no_overlap({merged}, {out});
-        dispatch_cpu_float(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cpu::patch_merge_bwd<T>(s, static_cast<const T*>(dout), static_cast<T*>(dx));
         });

@@ -43,7 +43,7 @@ SSMB_API ssmb_status ssmb_s4d_kernel_fwd(ssmb_dtype dtype, int64_t H, int64_t N,
         const Buffer out{"K", K, a.bytes.kernel};
         require_non_null(out);
         require_no_overlap(inputs, {out});
-        dispatch_cpu_float(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cpu::s4d_kernel_fwd<T>(a.shape, static_cast<const T*>(log_dt), static_cast<const T*>(A_real),
                                    static_cast<const T*>(A_imag), static_cast<const T*>(C_real),
@@ -63,7 +63,7 @@ SSMB_API ssmb_status ssmb_s4d_kernel_bwd(ssmb_dtype dtype, int64_t H, int64_t N,
         require_non_null(inputs.back());
         const std::vector<Buffer> outputs = s4d_grads(a.bytes, dlog_dt, dA_real, dA_imag, dC_real, dC_imag);
         require_no_overlap(inputs, outputs);
-        dispatch_cpu_float(dtype, [&](auto t) {
+        dispatch_float_or_double(dtype, [&](auto t) {
             using T = decltype(t);
             cpu::s4d_kernel_bwd<T>(a.shape, static_cast<const T*>(log_dt), static_cast<const T*>(A_real),
                                    static_cast<const T*>(A_imag), static_cast<const T*>(C_real),

@@ -59,13 +59,4 @@ inline PatchMergeBytes patch_merge_bytes(const ImageShape& s, ssmb_dtype dtype, 
                           elem)};
 }
 
-// Runs fn(T{}) with T the C++ type of a validated CPU dtype.
-template <class Fn>
-void dispatch_cpu_float(ssmb_dtype dtype, Fn&& fn) {
-    if (dtype == SSMB_FLOAT64)
-        fn(double{});
-    else
-        fn(float{});
-}
-
 }  // namespace ssmb

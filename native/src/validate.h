@@ -13,6 +13,16 @@ namespace ssmb {
 std::string dtype_name(ssmb_dtype dtype);
 int64_t dtype_size(ssmb_dtype dtype);  // bytes per element; throws for an unknown enum value
 
+// Runs fn(T{}) with T = double for SSMB_FLOAT64 and float otherwise: the element type of a dtype that
+// was already checked to be float32 or float64.
+template <class Fn>
+void dispatch_float_or_double(ssmb_dtype dtype, Fn&& fn) {
+    if (dtype == SSMB_FLOAT64)
+        fn(double{});
+    else
+        fn(float{});
+}
+
 void require(bool condition, const std::string& message);
 
 // size >= 1 (no empty dimensions).
