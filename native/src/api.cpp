@@ -16,18 +16,6 @@ namespace ssmb {
 
 namespace {
 
-// The CPU kernels compute in one float type for inputs and weights alike.
-void require_cpu_dtypes(ssmb_dtype dtype, ssmb_dtype weight_dtype) {
-    dtype_size(dtype);
-    dtype_size(weight_dtype);
-    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
-        throw Error(SSMB_ERROR_UNSUPPORTED,
-                    "dtype: the CPU kernels support float32 and float64, got " + dtype_name(dtype));
-    if (weight_dtype != dtype)
-        throw Error(SSMB_ERROR_UNSUPPORTED, "weight_dtype: the CPU kernels expect weight_dtype equal to dtype (" +
-                                                dtype_name(dtype) + "), got " + dtype_name(weight_dtype));
-}
-
 // Sizes and flags shared by forward, backward and the workspace query.
 SelectiveScanParams scan_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim, int64_t L,
                                int64_t N, int64_t groups, int32_t B_selective, int32_t C_selective) {

@@ -19,14 +19,7 @@ namespace {
 // float type for inputs and weights alike.
 CrossSelectiveScanParams call_sizes(ssmb_dtype dtype, ssmb_dtype weight_dtype, int64_t batch, int64_t dim,
                                     int64_t height, int64_t width, int64_t N) {
-    dtype_size(dtype);
-    dtype_size(weight_dtype);
-    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
-        throw Error(SSMB_ERROR_UNSUPPORTED,
-                    "dtype: the CPU kernels support float32 and float64, got " + dtype_name(dtype));
-    if (weight_dtype != dtype)
-        throw Error(SSMB_ERROR_UNSUPPORTED, "weight_dtype: the CPU kernels expect weight_dtype equal to dtype (" +
-                                                dtype_name(dtype) + "), got " + dtype_name(weight_dtype));
+    require_cpu_dtypes(dtype, weight_dtype);
     return cross_call_sizes(batch, dim, height, width, N, dtype_size(dtype));
 }
 

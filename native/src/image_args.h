@@ -11,14 +11,6 @@
 
 namespace ssmb {
 
-// The CPU image kernels compute in float32 or float64.
-inline void require_cpu_float(ssmb_dtype dtype) {
-    dtype_size(dtype);
-    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
-        throw Error(SSMB_ERROR_UNSUPPORTED,
-                    "dtype: the CPU kernels support float32 and float64, got " + dtype_name(dtype));
-}
-
 // Sizes and layout flag, for any device (the dtype is each device's to check).
 inline ImageShape image_sizes(int64_t batch, int64_t channels, int64_t height, int64_t width, int32_t channel_first) {
     require_positive("batch", batch);

@@ -32,6 +32,22 @@ void require(bool condition, const std::string& message) {
     if (!condition) throw Error(SSMB_ERROR_INVALID_ARGUMENT, message);
 }
 
+void require_cpu_float(ssmb_dtype dtype) {
+    dtype_size(dtype);
+    if (dtype != SSMB_FLOAT32 && dtype != SSMB_FLOAT64)
+        throw Error(SSMB_ERROR_UNSUPPORTED,
+                    "dtype: the CPU kernels support float32 and float64, got " + dtype_name(dtype));
+}
+
+void require_cpu_dtypes(ssmb_dtype dtype, ssmb_dtype weight_dtype) {
+    dtype_size(dtype);
+    dtype_size(weight_dtype);
+    require_cpu_float(dtype);
+    if (weight_dtype != dtype)
+        throw Error(SSMB_ERROR_UNSUPPORTED, "weight_dtype: the CPU kernels expect weight_dtype equal to dtype (" +
+                                                dtype_name(dtype) + "), got " + dtype_name(weight_dtype));
+}
+
 void require_positive(const char* name, int64_t value) {
     require(value >= 1, std::string(name) + ": expected a size >= 1, got " + std::to_string(value));
 }

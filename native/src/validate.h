@@ -25,6 +25,13 @@ void dispatch_float_or_double(ssmb_dtype dtype, Fn&& fn) {
 
 void require(bool condition, const std::string& message);
 
+// The CPU kernels compute in float32 or float64 (SSMB_ERROR_UNSUPPORTED otherwise).
+void require_cpu_float(ssmb_dtype dtype);
+
+// The CPU scan kernels compute in one float type for inputs and weights alike: dtype as in
+// require_cpu_float, and weight_dtype equal to it.
+void require_cpu_dtypes(ssmb_dtype dtype, ssmb_dtype weight_dtype);
+
 // size >= 1 (no empty dimensions).
 void require_positive(const char* name, int64_t value);
 
