@@ -8,9 +8,11 @@ namespace SsmBridge.Bench;
 /// </summary>
 public sealed record ScanCase(string Name, int Batch, int Dim, int L, int N)
 {
-    /// <summary>The shapes: Vim-Ti (batch 1..8, 384, 197, 16), the N = 16 target, VMamba's N = 1.</summary>
+    /// <summary>The shapes: Vim-Ti (batch 1, 2, 4, 8; 384, 197, 16), the N = 16 target, VMamba's N = 1.</summary>
     public static IEnumerable<ScanCase> Standard() => new[] {
         new ScanCase("vim-ti b1", 1, 384, 197, 16),
+        new ScanCase("vim-ti b2", 2, 384, 197, 16),
+        new ScanCase("vim-ti b4", 4, 384, 197, 16),
         new ScanCase("vim-ti b8", 8, 384, 197, 16),
         new ScanCase("target N16", 2, 384, 1024, 16),
         new ScanCase("target N1", 8, 192, 3136, 1),

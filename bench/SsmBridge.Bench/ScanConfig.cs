@@ -27,6 +27,8 @@ public sealed class ScanConfig : ManualConfig
                           .WithIterationTime(TimeInterval.FromMilliseconds(250)));
         AddColumn(new ElementRateColumn());
         AddColumn(RankColumn.Arabic);
+        // Room for a whole case name and shape, e.g. "target N16 (2,384,1024,16)", instead of "targe(...)4,16) [26]".
+        WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
     }
 }
 
