@@ -62,12 +62,12 @@ public sealed class ScanInputs : IDisposable
         scan(u.view(u.shape), delta.view(delta.shape), A, B.view(B.shape), C.view(C.shape), D, z.view(z.shape),
              delta_bias, true, false);
 
-    /// <summary>
-    /// Forward (on the leaves, or on views of them: <see cref="RunOnViews"/>), then
-    /// <see cref="Backward"/>; gradients are dropped afterwards.
-    /// </summary>
+    /// <summary>The forward on the leaves (<see cref="Run"/>) or on views of them (<see cref="RunOnViews"/>).</summary>
+    public Tensor Forward(Scan scan, bool views) => views ? RunOnViews(scan) : Run(scan);
+
+    /// <summary><see cref="Forward"/>, then <see cref="Backward"/>; gradients are dropped afterwards.</summary>
     public void RunWithBackward(Scan scan, bool views = false, Tensor? dout = null) =>
-        Backward(views ? RunOnViews(scan) : Run(scan), dout);
+        Backward(Forward(scan, views), dout);
 
     /// <summary>
     /// Backward from <paramref name="output"/>: of sum(output) when <paramref name="dout"/> is null (an
