@@ -1,8 +1,8 @@
 // Times the CPU selective scan through the C ABI at the shapes the performance targets name:
 // forward and forward+backward throughput in G elements/s (elements = batch*dim*L*N), median of
 // several runs, with 1 and 2 threads. The ISA is whatever ssmb_cpu_isa() reports; set
-// SSMB_CPU_ISA to time a lower path. Usage: ssmbridge_bench [runs] [shape] (runs default 7; shape: time
-// only the shapes whose name contains it, e.g. "vmamba").
+// SSMB_CPU_ISA to time a lower path. Usage: ssmbridge_bench [runs] [shape] [threads] (runs default 7;
+// shape: time only the shapes whose name contains it, e.g. "vmamba"; threads: 1 or 2 only).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -126,6 +126,9 @@ double median_seconds(int runs, Fn&& fn) {
 int main(int argc, char** argv) {
     const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 7;
     const std::string only = argc > 2 ? argv[2] : "";
+    // A third argument runs one thread count only: two builds compared at the same moment, each
+    // pinned to its own core (taskset), see only each other's load.
+    const int only_threads = argc > 3 ? std::atoi(argv[3]) : 0;
     const Shape shapes[] = {
         {"mamba (2,384,1024,16)", 2, 384, 1024, 16}, {"vmamba (8,192,3136,1)", 8, 192, 3136, 1},
         {"vim-ti (1,384,197,16)", 1, 384, 197, 16},  {"vim-ti (2,384,197,16)", 2, 384, 197, 16},
@@ -140,6 +143,7 @@ int main(int argc, char** argv) {
         Problem problem(shape);
         const double elements = double(shape.batch) * shape.dim * shape.L * shape.N;
         for (int threads : {1, 2}) {
+            if (only_threads > 0 && threads != only_threads) continue;
             Problem::check(ssmb_set_num_threads(threads));
             const double fwd = median_seconds(runs, [&] { problem.forward(); });
             const double bwd = median_seconds(runs, [&] { problem.backward(); });
