@@ -71,6 +71,21 @@ inline std::vector<ScanShape> slab_shapes() {
     };
 }
 
+// State counts that are not a multiple of the backward's block of 4 (2 on AVX2 and for doubles):
+// the kernel runs a block of 4, then of 2, then of 1 state, and folds each block's selective dB /
+// dC terms into one vector per step (vec_fold.h). The sweep's N are 1, 4 and 16 only.
+inline std::vector<ScanShape> state_block_shapes() {
+    return {
+        // 4 + 2 + 1 states, in slabs (36 tiles).
+        {2, 264, 130, 7, 2, true, true, true, true, true, true, false},
+        // 4 + 2, one item at a time, reverse, with a 22-step last chunk.
+        {2, 40, 150, 6, 1, true, true, true, true, true, true, true},
+        // 2 + 1, selective C only; 2 states, selective B only.
+        {1, 20, 83, 3, 1, false, true, false, true, false, true, false},
+        {3, 17, 70, 2, 1, true, false, true, false, true, false, true},
+    };
+}
+
 // The sweep: every L of the issue with every N, each with pairs of complementary option sets (so
 // every option is on once and off once per (L, N)), more pairs for short sequences. A few cases per
 // L have dims wider than one 16-channel tile with a remainder tile. Options are drawn from a fixed

@@ -108,13 +108,14 @@ void check_every_path(const ScanShape& s) {
     }
 }
 
-// Every third shape of the sweep: all lengths, state sizes and option sets still appear; and the
-// shapes whose backward runs in slabs.
+// Every third shape of the sweep: all lengths, state sizes and option sets still appear; the
+// shapes whose backward runs in slabs; and state counts that split into blocks of 4, 2 and 1.
 std::vector<ScanShape> isa_shapes() {
     std::vector<ScanShape> shapes;
     const std::vector<ScanShape> sweep = sweep_shapes();
     for (size_t i = 0; i < sweep.size(); i += 3) shapes.push_back(sweep[i]);
     for (const ScanShape& s : slab_shapes()) shapes.push_back(s);
+    for (const ScanShape& s : state_block_shapes()) shapes.push_back(s);
     return shapes;
 }
 

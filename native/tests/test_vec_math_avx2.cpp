@@ -27,6 +27,8 @@ void check_vec_math_avx2() {
     check_vec_math<ssmb::cpu::avx2::F64>();
     check_transposes<ssmb::cpu::avx2::F32>();
     check_transposes<ssmb::cpu::avx2::F64>();
+    check_state_folds<ssmb::cpu::avx2::F32>();
+    check_state_folds<ssmb::cpu::avx2::F64>();
 }
 
 }  // namespace ssmb_test

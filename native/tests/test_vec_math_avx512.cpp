@@ -27,6 +27,8 @@ void check_vec_math_avx512() {
     check_vec_math<ssmb::cpu::avx512::F64>();
     check_transposes<ssmb::cpu::avx512::F32>();
     check_transposes<ssmb::cpu::avx512::F64>();
+    check_state_folds<ssmb::cpu::avx512::F32>();
+    check_state_folds<ssmb::cpu::avx512::F64>();
     check_lane_shifts<ssmb::cpu::avx512::F32>();
     check_lane_shifts<ssmb::cpu::avx512::F64>();
 }

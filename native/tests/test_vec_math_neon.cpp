@@ -22,6 +22,8 @@ void check_vec_math_neon() {
     check_vec_math<ssmb::cpu::neon::F64>();
     check_transposes<ssmb::cpu::neon::F32>();
     check_transposes<ssmb::cpu::neon::F64>();
+    check_state_folds<ssmb::cpu::neon::F32>();
+    check_state_folds<ssmb::cpu::neon::F64>();
 }
 
 }  // namespace ssmb_test

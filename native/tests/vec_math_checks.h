@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "cpu/vec_fold.h"
 #include "cpu/vec_lanes.h"
 
 namespace ssmb_test {
@@ -187,6 +188,46 @@ void check_transposes() {
         }
         EXPECT_NEAR(sum_lanes[i], static_cast<double>(exact), 1e-5) << i;
         EXPECT_NEAR(reduce_add(V::load(m[i])), static_cast<double>(exact), 1e-5) << i;
+    }
+}
+
+// vec_fold.h for blocks of S = 1, 2, 4 states where the type has them (S <= kLanes / 4): the fold
+// keeps each state's sum in the lanes i = state mod S, and state_sums (the type's own overload
+// where it has one) sums those lanes of kLanes rows.
+template <class V, int S = 1>
+void check_state_folds() {
+    using T = typename V::Scalar;
+    constexpr int W = V::kLanes;
+    if constexpr (S == 1 || S <= W / 4) {
+        std::mt19937 rng(5 + S);
+        std::normal_distribution<double> normal;
+        T terms[S][W], rows[W][W];
+        for (auto& state : terms)
+            for (T& x : state) x = static_cast<T>(normal(rng));
+        for (auto& row : rows)
+            for (T& x : row) x = static_cast<T>(normal(rng));
+        V vectors[S];
+        for (int j = 0; j < S; ++j) vectors[j] = V::load(terms[j]);
+        T folded[W];
+        ssmb::cpu::fold_states<S>(vectors).store(folded);
+        V row_vectors[W], sums[S];
+        for (int q = 0; q < W; ++q) row_vectors[q] = V::load(rows[q]);
+        using ssmb::cpu::state_sums;  // the generic one, unless the type's namespace has its own
+        state_sums(row_vectors, sums, ssmb::cpu::Lanes<S>());
+        for (int j = 0; j < S; ++j) {
+            long double state_total = 0, folded_total = 0;
+            for (int i = 0; i < W; ++i) state_total += terms[j][i];
+            for (int i = j; i < W; i += S) folded_total += folded[i];
+            EXPECT_NEAR(static_cast<double>(folded_total), static_cast<double>(state_total), 1e-5) << S << ", " << j;
+            T sum_lanes[W];
+            sums[j].store(sum_lanes);
+            for (int q = 0; q < W; ++q) {
+                long double exact = 0;
+                for (int i = j; i < W; i += S) exact += rows[q][i];
+                EXPECT_NEAR(sum_lanes[q], static_cast<double>(exact), 1e-5) << S << ", " << j << ", " << q;
+            }
+        }
+        if constexpr (S < 4) check_state_folds<V, 2 * S>();
     }
 }
 

@@ -13,6 +13,7 @@
 #include "cpu/scan_scratch.h"
 #include "cpu/scan_tile_chunk.h"
 #include "cpu/selective_scan_cpu.h"
+#include "cpu/vec_fold.h"
 
 namespace ssmb::cpu {
 
@@ -85,26 +86,36 @@ void store_chunk(const TileChunk& tc, const typename V::Scalar* rows, typename V
     }
 }
 
-// out[t] for the chunk's times = the sum over the tile's channels of lanes[step][c]: per-channel
-// terms of a selective dB or dC reduced to the item's contribution. kLanes steps at a time go
-// through horizontal_sums, ordered so that lane q lands on the q-th lowest time.
-template <class V>
-void reduce_chunk_lanes(const typename V::Scalar* lanes, const ScanChunk& chunk, typename V::Scalar* out) {
+// out[j * L + t] for the chunk's times and j < S = the sum over lanes i = j mod S of records[step]
+// (one vector per step, kLanes wide): the per-channel terms of a selective dB or dC of S states,
+// folded by the backward kernel (vec_fold.h: fold_states), reduced to the item's contribution.
+// kLanes steps at a time go through state_sums, ordered so that lane q lands on the q-th lowest
+// time.
+template <class V, int S>
+void reduce_chunk_records(const typename V::Scalar* records, const ScanChunk& chunk, int64_t L,
+                          typename V::Scalar* out) {
+    using T = typename V::Scalar;
     constexpr int W = V::kLanes;
-    auto tile_sum = [lanes](int64_t step) {  // the row's vectors added: kLanes partial sums
-        const typename V::Scalar* row = lanes + step * kTileRow;
-        V sum = V::load(row);
-        for (int c0 = W; c0 < kChannelTile; c0 += W) sum = sum + V::load(row + c0);
-        return sum;
-    };
+    static_assert(W % S == 0, "a record holds whole groups of S lanes");
     const int64_t len = chunk.len;
     int64_t step = 0;
     for (; step + W <= len; step += W) {
-        V rows[W];
-        for (int q = 0; q < W; ++q) rows[q] = tile_sum(chunk.direction > 0 ? step + q : step + W - 1 - q);
-        horizontal_sums(rows).store(out + std::min(chunk.time(step), chunk.time(step + W - 1)));
+        V rows[W], sums[S];
+        for (int q = 0; q < W; ++q)
+            rows[q] = V::load(records + (chunk.direction > 0 ? step + q : step + W - 1 - q) * W);
+        state_sums(rows, sums, Lanes<S>());
+        T* const first = out + std::min(chunk.time(step), chunk.time(step + W - 1));
+        for (int j = 0; j < S; ++j) sums[j].store(first + j * L);
     }
-    for (; step < len; ++step) out[chunk.time(step)] = reduce_add(tile_sum(step));
+    for (; step < len; ++step) {
+        T lanes[W];
+        V::load(records + step * W).store(lanes);
+        for (int j = 0; j < S; ++j) {
+            T sum = lanes[j];
+            for (int i = j + S; i < W; i += S) sum += lanes[i];
+            out[j * L + chunk.time(step)] = sum;
+        }
+    }
 }
 
 }  // namespace ssmb::cpu

@@ -7,10 +7,11 @@
 //   - the backward pass walks the steps in reverse with dL/dh in registers:
 //       g = dh + dy C   (dL/dh_t),   dh = a g   (dL/dh_{t-1}),   dB += g dt u,
 //       w = dh h_{t-1} = g a h_{t-1}:   dA += dt w,   sum_n A w and sum_n g B (for ddelta, du).
-// Selective dB and dC sum over the tile's channels: their per-channel terms are kept per step
-// and reduced once per chunk (reduce_chunk_lanes). Sums over time (dA, time-invariant dB and dC,
-// dD, ddelta_bias) are summed per chunk and then added to the item's totals, which keeps float
-// rounding small on long sequences.
+// Selective dB and dC sum over the tile's channels: per step, the per-channel terms of the block's
+// states are summed over the tile's vectors and folded into one vector (vec_fold.h), which is kept
+// and reduced over its lanes once per chunk (reduce_chunk_records). Sums over time (dA,
+// time-invariant dB and dC, dD, ddelta_bias) are summed per chunk and then added to the item's
+// totals, which keeps float rounding small on long sequences.
 //
 // As in the forward, loops copy what they read to locals first: vector stores may alias any
 // memory and would make the compiler reload the scratch pointers at every step.
@@ -29,18 +30,28 @@
 
 namespace ssmb::cpu {
 
-// The chunk's selective dB and dC of states n0 .. n0 + count - 1, from their per-channel terms
-// ([count][kChunkRows] lanes, the first state's first; null when that one is not selective) into
-// rows n0 .. of the (N, L) blocks.
-template <class V>
-void reduce_state_lanes(const typename V::Scalar* dB_lanes, const typename V::Scalar* dC_lanes, int64_t n0,
-                        int64_t count, const ScanChunk& chunk, int64_t L, typename V::Scalar* dB_block,
-                        typename V::Scalar* dC_block) {
-    for (int64_t j = 0; j < count; ++j) {
-        const int64_t n = n0 + j;
-        if (dB_lanes) reduce_chunk_lanes<V>(dB_lanes + j * kChunkRows, chunk, dB_block + n * L);
-        if (dC_lanes) reduce_chunk_lanes<V>(dC_lanes + j * kChunkRows, chunk, dC_block + n * L);
-    }
+// The chunk's selective dB and dC of the block of S states from n0, from their records (fold_states
+// of each step's per-channel terms, one vector per step; null when that one is not selective) into
+// rows n0 .. n0 + S - 1 of the (N, L) blocks.
+template <class V, int S>
+void reduce_block_records(const typename V::Scalar* dB_records, const typename V::Scalar* dC_records, int64_t n0,
+                          const ScanChunk& chunk, int64_t L, typename V::Scalar* dB_block,
+                          typename V::Scalar* dC_block) {
+    if (dB_records) reduce_chunk_records<V, S>(dB_records, chunk, L, dB_block + n0 * L);
+    if (dC_records) reduce_chunk_records<V, S>(dC_records, chunk, L, dC_block + n0 * L);
+}
+
+// Every block of states from n0 on, as BackwardItem::state_blocks splits them: of S states, then
+// S / 2, ... for the remainder. Block n's records are at n * kChunkRows.
+template <class V, int S>
+void reduce_state_records(const typename V::Scalar* dB_records, const typename V::Scalar* dC_records, int64_t n0,
+                          int64_t N, const ScanChunk& chunk, int64_t L, typename V::Scalar* dB_block,
+                          typename V::Scalar* dC_block) {
+    for (; n0 + S <= N; n0 += S)
+        reduce_block_records<V, S>(dB_records ? dB_records + n0 * kChunkRows : nullptr,
+                                   dC_records ? dC_records + n0 * kChunkRows : nullptr, n0, chunk, L, dB_block,
+                                   dC_block);
+    if constexpr (S > 1) reduce_state_records<V, S / 2>(dB_records, dC_records, n0, N, chunk, L, dB_block, dC_block);
 }
 
 template <class V>
@@ -53,8 +64,9 @@ public:
     static constexpr int kStateBlock = kVectors >= 4 ? 1 : 4 / kVectors;
     static_assert(kStateBlock <= kMaxBackwardStateBlock, "the scratch keeps history for this many states");
 
-    // With shared lanes (dB_lanes, dC_lanes: [N][kChunkRows], see backward_slab), the item leaves its
-    // per-channel terms of selective dB and dC there instead of reducing them itself.
+    // With shared records (dB_records, dC_records: [N][kChunkRows], a block's from its first state
+    // n0 at n0 * kChunkRows; see backward_slab), the item leaves its records of selective dB and dC
+    // there instead of reducing them itself.
     BackwardItem(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
                  const BackwardOutputs<T>& out, const ItemTargets<T>& targets, T* scratch)
         : BackwardItem(in, w, bin, out, targets, scratch, scratch + BackwardScratch<T>::chunk_elements(), nullptr,
@@ -64,9 +76,9 @@ public:
     // this item's part.
     BackwardItem(const ScanInputs<T>& in, const ScanWorkItem& w, const BackwardInputs<T>& bin,
                  const BackwardOutputs<T>& out, const ItemTargets<T>& targets, T* chunk_scratch, T* item_scratch,
-                 T* dB_lanes, T* dC_lanes)
+                 T* dB_records, T* dC_records)
         : in_(in), w_(w), bin_(bin), out_(out), targets_(targets), s_(in.N, chunk_scratch, item_scratch),
-          shared_dB_(dB_lanes), shared_dC_(dC_lanes) {}
+          shared_dB_(dB_records), shared_dC_(dC_records) {}
 
     void run() {
         start();
@@ -81,8 +93,8 @@ public:
     void start() { load_constants(); }
 
     // Chunk k, going from the last chunk to the first. next, far: the chunks whose lines to prefetch
-    // into L1 and into L2 (none if null). accumulate: add the selective dB and dC terms to the shared
-    // lanes instead of storing them there.
+    // into L1 and into L2 (none if null). accumulate: add the selective dB and dC records to the
+    // shared ones instead of storing them there.
     void run_chunk(int64_t k, const TileChunk* next, const TileChunk* far, bool accumulate) {
         if (next)
             prefetcher_.plan(*next, far, {in_.u, in_.delta, bin_.dout, in_.z}, {out_.du, out_.ddelta, out_.dz});
@@ -242,16 +254,14 @@ private:
             recompute<S, B_selective, C_selective, false>(n0, chunk);
             backpropagate<S, B_selective, C_selective, false>(n0, chunk);
         }
-        if (shared_dB_) return;  // the slab reduces the shared lanes
-        reduce_state_lanes<V>(B_selective ? s_.dB_lanes : nullptr, C_selective ? s_.dC_lanes : nullptr, n0, S, chunk,
-                              in_.L, targets_.dB_block, targets_.dC_block);
+        if (shared_dB_) return;  // the slab reduces the shared records
+        reduce_block_records<V, S>(B_selective ? s_.dB_records : nullptr, C_selective ? s_.dC_records : nullptr, n0,
+                                   chunk, in_.L, targets_.dB_block, targets_.dC_block);
     }
 
-    // Vector v of a tile row of state n in a [N][kTileRow] array; of (step, state j) in a history;
-    // of (state j, step) in the dB / dC lanes.
+    // Vector v of a tile row of state n in a [N][kTileRow] array; of (step, state j) in a history.
     static int64_t state_at(int64_t n, int v) { return n * kTileRow + v * kLanes; }
     static int64_t history_at(int64_t step, int j, int v) { return (step * kStateBlock + j) * kTileRow + v * kLanes; }
-    static int64_t lanes_at(int j, int64_t step, int v) { return j * kChunkRows + step * kTileRow + v * kLanes; }
 
     template <int S, bool B_selective, bool C_selective, bool Accumulate>
     void recompute(int64_t n0, const ScanChunk& chunk) {
@@ -264,7 +274,7 @@ private:
         T* const y_rows = s_.y;
         T* const decay = s_.decay;
         T* const previous_state = s_.previous_state;
-        T* const dC_lanes = shared_dC_ ? shared_dC_ + n0 * kChunkRows : s_.dC_lanes;
+        T* const dC_records = shared_dC_ ? shared_dC_ + n0 * kChunkRows : s_.dC_records;
         const bool gated = in_.z != nullptr;
         V h[S][kVectors], A2[S][kVectors], dC[S][kVectors];
         for (int j = 0; j < S; ++j) {
@@ -280,6 +290,7 @@ private:
             prefetcher.issue(2);
             const int64_t t = chunk.time(step);
             const int64_t row = step * kTileRow;
+            V dC_terms[S];  // selective C: this step's dy h per state, summed over the tile's vectors
             for (int v = 0; v < kVectors; ++v) {
                 const V dt = V::load(dt_rows + row + v * kLanes), dtu = V::load(dtu_rows + row + v * kLanes);
                 const V dy = V::load(dy_rows + row + v * kLanes);
@@ -292,14 +303,17 @@ private:
                     h[j][v].store(previous_state + history_at(step, j, v));
                     h[j][v] = mul_add(a, h[j][v], dtu * B);
                     if (gated) y = mul_add(C, h[j][v], y);
-                    if (C_selective) {
-                        T* const lanes = dC_lanes + lanes_at(j, step, v);
-                        (Accumulate ? mul_add(dy, h[j][v], V::load(lanes)) : dy * h[j][v]).store(lanes);
-                    }
+                    if (C_selective)
+                        dC_terms[j] = v == 0 ? dy * h[j][v] : mul_add(dy, h[j][v], dC_terms[j]);
                     else
                         dC[j][v] = mul_add(dy, h[j][v], dC[j][v]);
                 }
                 if (gated) (V::load(y_rows + row + v * kLanes) + y).store(y_rows + row + v * kLanes);
+            }
+            if constexpr (C_selective) {
+                T* const record = dC_records + step * kLanes;
+                const V folded = fold_states<S>(dC_terms);
+                (Accumulate ? V::load(record) + folded : folded).store(record);
             }
         }
         if (!C_selective) {
@@ -321,7 +335,7 @@ private:
         const T* const previous_state = s_.previous_state;
         T* const g_B_rows = s_.g_B;
         T* const g_Aw_rows = s_.g_Aw;
-        T* const dB_lanes = shared_dB_ ? shared_dB_ + n0 * kChunkRows : s_.dB_lanes;
+        T* const dB_records = shared_dB_ ? shared_dB_ + n0 * kChunkRows : s_.dB_records;
         V dh[S][kVectors], A[S][kVectors], dA[S][kVectors], dB[S][kVectors];
         for (int j = 0; j < S; ++j) {
             for (int v = 0; v < kVectors; ++v) {
@@ -338,6 +352,7 @@ private:
             prefetcher.issue(3);
             const int64_t t = chunk.time(step);
             const int64_t row = step * kTileRow;
+            V dB_terms[S];  // selective B: this step's g dt u per state, summed over the tile's vectors
             for (int v = 0; v < kVectors; ++v) {
                 const V dt = V::load(dt_rows + row + v * kLanes), dtu = V::load(dtu_rows + row + v * kLanes);
                 const V dy = V::load(dy_rows + row + v * kLanes);
@@ -348,10 +363,8 @@ private:
                     const V g = mul_add(dy, C, dh[j][v]);
                     dh[j][v] = V::load(decay + history_at(step, j, v)) * g;
                     const V w = dh[j][v] * V::load(previous_state + history_at(step, j, v));
-                    if (B_selective) {
-                        T* const lanes = dB_lanes + lanes_at(j, step, v);
-                        (Accumulate ? mul_add(g, dtu, V::load(lanes)) : g * dtu).store(lanes);
-                    }
+                    if (B_selective)
+                        dB_terms[j] = v == 0 ? g * dtu : mul_add(g, dtu, dB_terms[j]);
                     else
                         dB[j][v] = mul_add(g, dtu, dB[j][v]);
                     dA[j][v] = mul_add(dt, w, dA[j][v]);
@@ -360,6 +373,11 @@ private:
                 }
                 (V::load(g_B_rows + row + v * kLanes) + g_B).store(g_B_rows + row + v * kLanes);
                 (V::load(g_Aw_rows + row + v * kLanes) + g_Aw).store(g_Aw_rows + row + v * kLanes);
+            }
+            if constexpr (B_selective) {
+                T* const record = dB_records + step * kLanes;
+                const V folded = fold_states<S>(dB_terms);
+                (Accumulate ? V::load(record) + folded : folded).store(record);
             }
         }
         for (int j = 0; j < S; ++j) {
@@ -401,8 +419,9 @@ private:
 
 // A slab: count (<= kMaxSlabTiles) work items of consecutive tiles of one (batch, group), run chunk
 // by chunk, one item after another inside each chunk. Their per-channel terms of selective dB and dC
-// are summed lane by lane in shared lanes, in item order, and reduced over the lanes once per chunk
-// into dB_block and dC_block ((N, L) each): one horizontal sum per slab instead of one per item.
+// are folded and summed lane by lane in shared records, in item order, and reduced over the lanes
+// once per chunk into dB_block and dC_block ((N, L) each): one horizontal sum per slab instead of
+// one per item.
 // Each item's other sums go to its own targets. scratch: backward_slab_scratch_elements(N, count).
 template <class V>
 void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem* items, int count,
@@ -412,12 +431,12 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
     using T = typename V::Scalar;
     const int64_t item_elements = BackwardScratch<T>::item_elements(in.N);
     T* const item_scratch = scratch + BackwardScratch<T>::chunk_elements();
-    T* const dB_lanes = item_scratch + count * item_elements;
-    T* const dC_lanes = dB_lanes + in.N * kChunkRows;
+    T* const dB_records = item_scratch + count * item_elements;
+    T* const dC_records = dB_records + in.N * kChunkRows;
     std::optional<BackwardItem<V>> slab[kMaxSlabTiles];
     for (int i = 0; i < count; ++i) {
-        slab[i].emplace(in, items[i], bin, out, targets[i], scratch, item_scratch + i * item_elements, dB_lanes,
-                        dC_lanes);
+        slab[i].emplace(in, items[i], bin, out, targets[i], scratch, item_scratch + i * item_elements, dB_records,
+                        dC_records);
         slab[i]->start();
     }
     // The slab runs (chunk, item) units in the order n_chunks - 1 .. 0, and items 0 .. count - 1
@@ -437,8 +456,10 @@ void backward_slab(const ScanInputs<typename V::Scalar>& in, const ScanWorkItem*
             slab[i]->run_chunk(k, unit(q + 1, next), far_prefetch_pays(in.N) ? unit(q + 2, far) : nullptr,
                                i > 0);
         }
-        reduce_state_lanes<V>(in.B_selective ? dB_lanes : nullptr, in.C_selective ? dC_lanes : nullptr, 0, in.N,
-                              ScanChunk(k, in.L, in.reverse), in.L, dB_block, dC_block);
+        reduce_state_records<V, BackwardItem<V>::kStateBlock>(in.B_selective ? dB_records : nullptr,
+                                                              in.C_selective ? dC_records : nullptr, 0, in.N,
+                                                              ScanChunk(k, in.L, in.reverse), in.L, dB_block,
+                                                              dC_block);
     }
     for (int i = 0; i < count; ++i) slab[i]->finish_item();
 }

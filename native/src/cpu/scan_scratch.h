@@ -60,8 +60,9 @@ struct BackwardScratch {
     T *u, *dt, *dtu, *dsoftplus, *dy, *y, *gate, *g_B, *g_Aw;
     // [kScanChunkSize][kMaxBackwardStateBlock][kTileRow]: a_t and h_{t-1} of a block of states.
     T *decay, *previous_state;
-    // [kMaxBackwardStateBlock][kScanChunkSize][kTileRow]: per-channel terms of selective dB, dC.
-    T *dB_lanes, *dC_lanes;
+    // [kScanChunkSize][kLanes] (kLanes <= kTileRow): one block of states' records of selective dB,
+    // dC, their per-channel terms folded into a vector per step (vec_fold.h: fold_states).
+    T *dB_records, *dC_records;
     // [N][kTileRow]: A * log2(e), A, time-invariant B and C, the chunk's saved state, dL/dh
     // carried to the previous chunk, and the sums over time of dA and time-invariant dB, dC.
     T *A2, *A, *B, *C, *h0, *dh, *dA, *dB, *dC;
@@ -70,7 +71,7 @@ struct BackwardScratch {
 
     // The rows and the history serve one chunk at a time, so the items of a backward slab share
     // them (chunk_elements); the per-state and per-channel arrays are the item's own (item_elements).
-    static constexpr int64_t chunk_elements() { return (9 + 4 * kMaxBackwardStateBlock) * kChunkRows; }
+    static constexpr int64_t chunk_elements() { return (9 + 2 * kMaxBackwardStateBlock + 2) * kChunkRows; }
     static int64_t item_elements(int64_t N) { return 9 * N * kTileRow + 4 * kTileRow; }
 
     // One buffer: the chunk part, then the item's part.
@@ -79,8 +80,8 @@ struct BackwardScratch {
     BackwardScratch(int64_t N, T* chunk_base, T* item_base) {
         ScratchCarver<T> c(chunk_base);
         for (T** rows : {&u, &dt, &dtu, &dsoftplus, &dy, &y, &gate, &g_B, &g_Aw}) *rows = c.take(kChunkRows);
-        for (T** history : {&decay, &previous_state, &dB_lanes, &dC_lanes})
-            *history = c.take(kMaxBackwardStateBlock * kChunkRows);
+        for (T** history : {&decay, &previous_state}) *history = c.take(kMaxBackwardStateBlock * kChunkRows);
+        for (T** records : {&dB_records, &dC_records}) *records = c.take(kChunkRows);
         ScratchCarver<T> i(item_base);
         for (T** per_state : {&A2, &A, &B, &C, &h0, &dh, &dA, &dB, &dC}) *per_state = i.take(N * kTileRow);
         for (T** per_channel : {&D, &delta_bias, &dD, &ddelta_bias}) *per_channel = i.take(kTileRow);
@@ -92,7 +93,7 @@ struct BackwardScratch {
 constexpr int kMaxSlabTiles = 4;
 
 // Scratch of a backward slab of count items: the chunk part they share, each item's own part, then
-// the shared dB and dC lanes ([N][kChunkRows] each).
+// the shared dB and dC records ([N][kChunkRows] each, a block's at its first state).
 template <typename T>
 int64_t backward_slab_scratch_elements(int64_t N, int64_t count) {
     return BackwardScratch<T>::chunk_elements() + count * BackwardScratch<T>::item_elements(N) + 2 * N * kChunkRows;

@@ -4,6 +4,7 @@
 
 #include <immintrin.h>
 
+#include "cpu/vec_lanes.h"
 
 namespace ssmb::cpu::avx2 {
 
@@ -112,6 +113,11 @@ inline void transpose(F64 (&r)[4]) {
     r[1].v = _mm256_permute2f128_pd(t1, t3, 0x20);
     r[2].v = _mm256_permute2f128_pd(t0, t2, 0x31);
     r[3].v = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+// As for AVX-512: per 128-bit block, a[k] + a[k + 2] and b[k] + b[k + 2] interleaved lane by lane.
+inline F32 interleave_add(F32 a, F32 b, Lanes<1>) {
+    return {_mm256_add_ps(_mm256_unpacklo_ps(a.v, b.v), _mm256_unpackhi_ps(a.v, b.v))};
 }
 
 // Lane i of the result is the sum of the lanes of v[i] (pairwise tree, as for AVX-512).

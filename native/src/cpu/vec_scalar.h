@@ -5,8 +5,12 @@
 //   V::load(const Scalar*), V::broadcast(Scalar), V::zero(), v.store(Scalar*)  (unaligned)
 //   + - * /, mul_add(a, b, c) = a * b + c (fused where the ISA has FMA), min, max, abs,
 //   a < b -> Mask, select(mask, yes, no), round_nearest (ties to even), ldexp(p, k) = p * 2^k,
-//   reduce_add (sum of the lanes), transpose(V (&rows)[kLanes]) (rows become columns), and
-//   horizontal_sums(const V (&rows)[kLanes]) (lane i = sum of the lanes of rows[i]), and
+//   reduce_add (sum of the lanes), transpose(V (&rows)[kLanes]) (rows become columns),
+//   horizontal_sums(const V (&rows)[kLanes]) (lane i = sum of the lanes of rows[i]),
+//   interleave_add(a, b, Lanes<g>()) for powers of two g < kLanes / 4 (vec_fold.h): within each
+//   128-bit block of E lanes, a[k] + a[k + E/2] and b[k] + b[k + E/2] for k < E/2, interleaved in
+//   groups of g lanes, a's first; so if lane i of a holds a term of item i mod g and lane i of b one
+//   of item g + i mod g, lane i of the result holds terms of item i mod 2g only. And
 //   V::kExp2TakesInfinity: types that set it also provide fraction(x) = x - round_nearest(x), 0 for
 //   +-inf, and have kExactLdexp and ldexp(1, +-inf) = +inf / 0, so exp2 needs no clamp;
 //   V::kOneStateAlongTime: whether the forward with one state runs its vectors along time
