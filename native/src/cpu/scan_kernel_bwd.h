@@ -263,6 +263,14 @@ private:
     static int64_t state_at(int64_t n, int v) { return n * kTileRow + v * kLanes; }
     static int64_t history_at(int64_t step, int j, int v) { return (step * kStateBlock + j) * kTileRow + v * kLanes; }
 
+    // A step's selective dB or dC terms of the block's S states, folded into the step's record
+    // (vec_fold.h), stored there or, after the slab's first item, added to it.
+    template <bool Accumulate, int S>
+    static void keep_record(T* record, const V (&terms)[S]) {
+        const V folded = fold_states<S>(terms);
+        (Accumulate ? V::load(record) + folded : folded).store(record);
+    }
+
     template <int S, bool B_selective, bool C_selective, bool Accumulate>
     void recompute(int64_t n0, const ScanChunk& chunk) {
         const int64_t L = in_.L;
@@ -310,11 +318,7 @@ private:
                 }
                 if (gated) (V::load(y_rows + row + v * kLanes) + y).store(y_rows + row + v * kLanes);
             }
-            if constexpr (C_selective) {
-                T* const record = dC_records + step * kLanes;
-                const V folded = fold_states<S>(dC_terms);
-                (Accumulate ? V::load(record) + folded : folded).store(record);
-            }
+            if constexpr (C_selective) keep_record<Accumulate>(dC_records + step * kLanes, dC_terms);
         }
         if (!C_selective) {
             for (int j = 0; j < S; ++j)
@@ -374,11 +378,7 @@ private:
                 (V::load(g_B_rows + row + v * kLanes) + g_B).store(g_B_rows + row + v * kLanes);
                 (V::load(g_Aw_rows + row + v * kLanes) + g_Aw).store(g_Aw_rows + row + v * kLanes);
             }
-            if constexpr (B_selective) {
-                T* const record = dB_records + step * kLanes;
-                const V folded = fold_states<S>(dB_terms);
-                (Accumulate ? V::load(record) + folded : folded).store(record);
-            }
+            if constexpr (B_selective) keep_record<Accumulate>(dB_records + step * kLanes, dB_terms);
         }
         for (int j = 0; j < S; ++j) {
             for (int v = 0; v < kVectors; ++v) {
