@@ -7,7 +7,7 @@ using SsmBridge.Bench;
 // ./build.sh bench memory-cross             the same for SS2D's fused cross selective scan vs the composition
 // ./build.sh bench time-cross [reps]        its forward+backward wall and CPU time, alternating calls (min, median)
 // ./build.sh bench time-scan [reps]         selective scan: forward, fwd+bwd through autograd and the bare kernels
-// ./build.sh bench scan-loop [--retain] [--views] [--dout] [iterations]
+// ./build.sh bench scan-loop [--retain] [--views] [--dout] [--case PREFIX] [iterations]
 //                                           selective scan fwd+bwd through autograd back to back, as in training;
 //                                           --retain: after Runtime.RetainFreedMemory(); --views: u, delta, z, B, C
 //                                           enter as views of the leaves (non-leaf, like a model's activations);

@@ -68,17 +68,22 @@ public static class ScanTiming
     /// copies every gradient the op returns, because TorchSharp still holds a wrapper of it at that moment;
     /// a view's backward hands it a fresh tensor, which it keeps without copying. `--dout` runs the backward
     /// from a given output gradient (a contiguous tensor, as the next layer's backward delivers it) instead
-    /// of `sum()`'s, which is an expanded scalar the op has to make contiguous first.
+    /// of `sum()`'s, which is an expanded scalar the op has to make contiguous first. `--case PREFIX` runs only
+    /// the cases whose name starts with it (e.g. "target N16"), for profiling one shape.
     /// </summary>
     public static int RunLoop(string[] args)
     {
         var retain = args.Contains("--retain");
         var views = args.Contains("--views");
         var givenDout = args.Contains("--dout");
-        var numbers = args.Where(a => !a.StartsWith("--")).ToArray();
-        var unknown = args.Where(a => a.StartsWith("--") && a != "--retain" && a != "--views" && a != "--dout").ToArray();
-        if (unknown.Length > 0 || numbers.Length > 1)
-            throw new ArgumentException($"scan-loop [--retain] [--views] [--dout] [iterations]; got {string.Join(' ', args)}");
+        var caseAt = Array.IndexOf(args, "--case");
+        var only = caseAt >= 0 && caseAt + 1 < args.Length ? args[caseAt + 1] : null;
+        var rest = caseAt >= 0 ? args.Where((_, i) => i != caseAt && i != caseAt + 1).ToArray() : args;
+        var numbers = rest.Where(a => !a.StartsWith("--")).ToArray();
+        var unknown = rest.Where(a => a.StartsWith("--") && a != "--retain" && a != "--views" && a != "--dout").ToArray();
+        if (unknown.Length > 0 || numbers.Length > 1 || (caseAt >= 0 && only is null))
+            throw new ArgumentException("scan-loop [--retain] [--views] [--dout] [--case NAME-PREFIX] [iterations]; got " +
+                                        string.Join(' ', args));
         var iterations = numbers.Length == 1 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 30;
         if (retain && !Runtime.RetainFreedMemory()) Console.WriteLine("RetainFreedMemory: not glibc, nothing changed");
         Kernels.SyncThreads();
@@ -88,7 +93,7 @@ public static class ScanTiming
                           (givenDout ? "; the output's gradient given as a tensor" : "; backward of sum(output)"));
         Console.WriteLine("| case | fwd ms | fwd+bwd ms | rate / fwd | minor faults / iteration |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-        foreach (var c in ScanCase.Standard()) {
+        foreach (var c in ScanCase.Standard().Where(c => only is null || c.Name.StartsWith(only, StringComparison.Ordinal))) {
             using var grads = new ScanInputs(c, requiresGrad: true);
             using var dout = randn(c.Batch, c.Dim, c.L);  // as the next layer's gradient would arrive
             var forward = new List<double>();

@@ -1,9 +1,10 @@
 // The kernels' threads when a GNU OpenMP runtime is already in the process (libtorch's libgomp in a
 // .NET process): parallel_for must run its slices on that runtime's team, with the same static
-// partition as the library's own pool, so results and their bits do not change. This program loads the
+// partition as the library's own pool, so results and their bits do not change; parallel_queue's
+// threads take every item once, their own range from the front and then the others' from the back. This program loads the
 // system's libgomp.so.1 with dlopen, as TorchSharp loads libtorch's copy. ctest runs it several times
 // (native/tests/CMakeLists.txt):
-//   HostOpenMP.PoolBeforeAnyRuntime   alone in its process, before anything loads libgomp
+//   HostOpenMPAbsent.*                alone in its process, before anything loads libgomp
 //   HostOpenMP.*                      the rest, after the load (SetUpTestSuite)
 //   HostOpenMP.SmallTeam              with OMP_THREAD_LIMIT=1: a team smaller than asked for
 //   HostOpenMP.PoolForcedByEnvironment with SSMB_CPU_THREADS=pool
@@ -12,6 +13,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -27,6 +29,8 @@
 namespace {
 
 using ssmb::cpu::parallel_for;
+using ssmb::cpu::parallel_queue;
+using ssmb::cpu::WorkQueue;
 
 void* load_libgomp() {
     static void* handle = dlopen("libgomp.so.1", RTLD_NOW | RTLD_GLOBAL);
@@ -59,6 +63,63 @@ void expect_each_item_once(const Coverage& coverage) {
     for (size_t i = 0; i < coverage.runs.size(); ++i) EXPECT_EQ(coverage.runs[i].load(), 1) << "item " << i;
 }
 
+// parallel_queue over n items: which worker (own) took each item, and in which order each worker took its
+// items. before_first(own) runs in each worker before it takes anything.
+struct QueueRun {
+    std::vector<int> owner_of;
+    std::vector<std::atomic<int>> runs;
+    std::vector<std::vector<int64_t>> taken;  // per worker, in order
+    explicit QueueRun(int64_t n) : owner_of(static_cast<size_t>(n), -1), runs(static_cast<size_t>(n)),
+                                   taken(WorkQueue::kMaxRanges) {}
+};
+
+template <class BeforeFirst>
+void drain(int64_t n, QueueRun& run, BeforeFirst before_first) {
+    parallel_queue(n, [&](WorkQueue& queue, int own) {
+        before_first(own);
+        for (int64_t item; (item = queue.next(own)) >= 0;) {
+            run.owner_of[static_cast<size_t>(item)] = own;
+            run.runs[static_cast<size_t>(item)].fetch_add(1);
+            run.taken[static_cast<size_t>(own)].push_back(item);
+        }
+    });
+}
+
+void expect_each_item_once(const QueueRun& run) {
+    for (size_t i = 0; i < run.runs.size(); ++i) EXPECT_EQ(run.runs[i].load(), 1) << "item " << i;
+}
+
+// Two workers over n items: worker 0 owns [0, n/2), worker 1 the rest. Worker 0 waits (up to 10 s) until
+// worker 1 has taken an item of its range, so worker 1 must drain its own range and then steal.
+void expect_stealing_from_a_slow_thread(int64_t n) {
+    QueueRun run(n);
+    std::atomic<bool> stolen{false};
+    const int64_t half = n / 2;
+    parallel_queue(n, [&](WorkQueue& queue, int own) {
+        if (own == 0)
+            for (int spin = 0; spin < 10000 && !stolen.load(); ++spin)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        for (int64_t item; (item = queue.next(own)) >= 0;) {
+            run.owner_of[static_cast<size_t>(item)] = own;
+            run.runs[static_cast<size_t>(item)].fetch_add(1);
+            run.taken[static_cast<size_t>(own)].push_back(item);
+            if (own == 1 && item < half) stolen.store(true);
+        }
+    });
+    expect_each_item_once(run);
+    ASSERT_TRUE(stolen.load()) << "worker 1 never took an item of worker 0's range";
+    // Worker 1: its own range front to back, then worker 0's from the back.
+    const auto& fast = run.taken[1];
+    ASSERT_GT(fast.size(), static_cast<size_t>(n - half));
+    for (size_t k = 0; k < fast.size(); ++k)
+        EXPECT_EQ(fast[k], k < static_cast<size_t>(n - half) ? half + static_cast<int64_t>(k)
+                                                             : half - 1 - static_cast<int64_t>(k - (n - half)))
+            << "worker 1's take " << k;
+    // Worker 0: what is left of its range, front to back.
+    const auto& slow = run.taken[0];
+    for (size_t k = 0; k < slow.size(); ++k) EXPECT_EQ(slow[k], static_cast<int64_t>(k)) << "worker 0's take " << k;
+}
+
 class HostOpenMP : public ::testing::Test {
 protected:
     static void SetUpTestSuite() { load_libgomp(); }
@@ -74,6 +135,15 @@ TEST(HostOpenMPAbsent, PoolBeforeAnyRuntime) {
     EXPECT_STREQ(ssmb_cpu_threading(), "pool");
     ASSERT_EQ(ssmb_set_num_threads(2), SSMB_OK);
     expect_each_item_once(cover(1000, nullptr));
+}
+
+TEST(HostOpenMPAbsent, QueueOnThePool) {
+    EXPECT_STREQ(ssmb_cpu_threading(), "pool");
+    ASSERT_EQ(ssmb_set_num_threads(2), SSMB_OK);
+    QueueRun run(1000);
+    drain(1000, run, [](int) {});
+    expect_each_item_once(run);
+    expect_stealing_from_a_slow_thread(1000);
 }
 
 TEST_F(HostOpenMP, FoundOnceLoaded) {
@@ -96,6 +166,50 @@ TEST_F(HostOpenMP, FollowsTheThreadCount) {
     const Coverage serial = cover(9, omp_thread_num());
     expect_each_item_once(serial);
     for (size_t i = 0; i < 9; ++i) EXPECT_EQ(serial.thread_of[i], 0) << "item " << i;
+}
+
+TEST_F(HostOpenMP, QueueGivesEveryItemOnceOwnRangeFirst) {
+    for (int rep = 0; rep < 20; ++rep) {
+        QueueRun run(1000);
+        std::vector<int> team_thread(2, -1);
+        drain(1000, run, [&](int own) { team_thread[static_cast<size_t>(own)] = omp_thread_num()(); });
+        expect_each_item_once(run);
+        // Worker own runs slice own, on team thread own (a worker that found the queue empty still ran).
+        EXPECT_EQ(team_thread[0], 0);
+        EXPECT_EQ(team_thread[1], 1);
+        // Whatever the timing: each worker takes a prefix of its own range (0..499 or 500..999) in order,
+        // then a run of the other range from its back.
+        for (int own = 0; own < 2; ++own) {
+            const auto& taken = run.taken[static_cast<size_t>(own)];
+            const int64_t begin = own * 500, other_end = own == 0 ? 1000 : 500;
+            size_t k = 0;
+            for (; k < taken.size() && taken[k] >= begin && taken[k] < begin + 500; ++k)
+                ASSERT_EQ(taken[k], begin + static_cast<int64_t>(k)) << "worker " << own << ", take " << k;
+            for (size_t j = 0; k + j < taken.size(); ++j)
+                ASSERT_EQ(taken[k + j], other_end - 1 - static_cast<int64_t>(j)) << "worker " << own << ", take " << k + j;
+        }
+    }
+}
+
+TEST_F(HostOpenMP, QueueLetsAFastThreadTakeFromASlowOne) { expect_stealing_from_a_slow_thread(1000); }
+
+TEST_F(HostOpenMP, QueueOnOneThreadRunsInOrder) {
+    ASSERT_EQ(ssmb_set_num_threads(1), SSMB_OK);
+    QueueRun run(37);
+    drain(37, run, [](int) {});
+    expect_each_item_once(run);
+    ASSERT_EQ(run.taken[0].size(), 37u);
+    for (size_t k = 0; k < 37; ++k) EXPECT_EQ(run.taken[0][k], static_cast<int64_t>(k));
+}
+
+TEST_F(HostOpenMP, QueueNestedInASliceRunsInline) {
+    std::atomic<int> inner_items{0};
+    parallel_for(2, [&](int64_t, int64_t) {
+        parallel_queue(10, [&](WorkQueue& queue, int own) {
+            while (queue.next(own) >= 0) inner_items.fetch_add(1);
+        });
+    });
+    EXPECT_EQ(inner_items.load(), 20);
 }
 
 TEST_F(HostOpenMP, ExceptionFromASliceReachesTheCaller) {
@@ -165,6 +279,10 @@ TEST_F(HostOpenMP, SmallTeam) {
     const Coverage coverage = cover(103, omp_thread_num());
     expect_each_item_once(coverage);
     for (size_t i = 0; i < 103; ++i) EXPECT_EQ(coverage.thread_of[i], 0) << "item " << i;
+    QueueRun run(103);
+    drain(103, run, [](int) {});
+    expect_each_item_once(run);  // the one team thread runs the 4 workers in turn; the first takes all
+    EXPECT_EQ(run.taken[0].size(), 103u);
 }
 
 TEST_F(HostOpenMP, PoolForcedByEnvironment) {

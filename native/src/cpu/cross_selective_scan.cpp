@@ -13,7 +13,9 @@
 // contributions in order, block 0 into the gradient itself and every later block into a slice of
 // the workspace, which are then added in block order. Blocks are sized from dim and N only
 // (never from the thread count), so results are bitwise reproducible; more blocks balance
-// threads better, fewer keep the workspace small (at most half the size of ddelta).
+// threads better, fewer keep the workspace small (at most half the size of ddelta). Threads take
+// items from a shared queue (thread_pool.h: parallel_queue); every item writes only its own outputs
+// and slices, so which thread runs it changes no bit.
 #include "cpu/cross_selective_scan.h"
 
 #include <algorithm>
@@ -286,11 +288,11 @@ void cross_selective_scan_fwd(const CrossSelectiveScanParams& p) {
     T* const out = static_cast<T*>(p.out);
     T* const chunk_states = static_cast<T*>(p.chunk_states);
 
-    parallel_for(g.batch * g.tiles, [&](int64_t begin, int64_t end) {
+    parallel_queue(g.batch * g.tiles, [&](WorkQueue& queue, int own) {
         SliceBuffer<T> storage(buffer_elements);
         const ItemBuffers<T> buf(kernel_elements, g, storage.data());
         ColumnStates<T> column_states(buf, g);
-        for (int64_t item = begin; item < end; ++item) {
+        for (int64_t item; (item = queue.next(own)) >= 0;) {
             const int64_t b = item / g.tiles, tile = item % g.tiles;
             const int64_t d_begin = tile * kChannelTile, width = g.tile_width(tile);
             const T* u_tile = u + g.image_row(b, d_begin);
@@ -354,11 +356,11 @@ void cross_selective_scan_bwd(const CrossSelectiveScanParams& p) {
     const int64_t channels = kCrossScanDirections * g.dim;
     const bool per_batch = g.batch > 1;
 
-    parallel_for(g.batch * blocks.count, [&](int64_t begin, int64_t end) {
+    parallel_queue(g.batch * blocks.count, [&](WorkQueue& queue, int own) {
         SliceBuffer<T> storage(buffer_elements);
         const ItemBuffers<T> buf(kernel_elements, g, storage.data());
         ColumnStates<T> column_states(buf, g);
-        for (int64_t item = begin; item < end; ++item) {
+        for (int64_t item; (item = queue.next(own)) >= 0;) {
             const int64_t b = item / blocks.count, block = item % blocks.count;
             const int64_t first_tile = block * blocks.per_block;
             const int64_t last_tile = std::min(g.tiles, first_tile + blocks.per_block);

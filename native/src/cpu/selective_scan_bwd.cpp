@@ -2,7 +2,8 @@
 // over the work items, or its slab kernel over slabs of consecutive tiles (see slab_tiles).
 // Gradients summed over more than one work item (over batch, or over the channel tiles of a group)
 // go through per-item (per-slab) partial slices of the workspace and are then reduced in a fixed
-// order, so results do not depend on the thread count.
+// order, so results do not depend on the thread count, nor on which thread runs an item (threads
+// take items from a shared queue, thread_pool.h: parallel_queue).
 #include <algorithm>
 
 #include "cpu/isa.h"
@@ -133,9 +134,9 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
     const int64_t slab = slab_tiles(p, tiles), slabs = (tiles + slab - 1) / slab;
     if (slab == 1) {
         const int64_t scratch_elements = BackwardScratch<T>(p.N, nullptr).elements;
-        parallel_for(items.count, [&](int64_t begin, int64_t end) {
+        parallel_queue(items.count, [&](WorkQueue& queue, int own) {
             ScratchBuffer<T> scratch(scratch_elements);
-            for (int64_t item = begin; item < end; ++item) {
+            for (int64_t item; (item = queue.next(own)) >= 0;) {
                 const ScanWorkItem w = items[item];
                 kernels.backward(in, w, bin, out, targets_of(w), scratch.data());
             }
@@ -143,11 +144,11 @@ void selective_scan_bwd(const SelectiveScanParams& p) {
     } else {
         // Slab s of (b, g) holds tiles s * slab ..; with more than one slab per group, it writes its
         // selective dB / dC into the partial slice of its first tile, and those are summed below.
-        parallel_for(p.batch * p.groups * slabs, [&](int64_t begin, int64_t end) {
+        parallel_queue(p.batch * p.groups * slabs, [&](WorkQueue& queue, int own) {
             ScratchBuffer<T> scratch(backward_slab_scratch_elements<T>(p.N, slab));
             ScanWorkItem slab_items[kMaxSlabTiles];
             ItemTargets<T> slab_targets[kMaxSlabTiles];
-            for (int64_t unit = begin; unit < end; ++unit) {
+            for (int64_t unit; (unit = queue.next(own)) >= 0;) {
                 const int64_t bg = unit / slabs, first = (unit % slabs) * slab;
                 const int count = static_cast<int>(std::min(slab, tiles - first));
                 for (int i = 0; i < count; ++i) {

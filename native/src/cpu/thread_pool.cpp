@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -171,6 +172,43 @@ int get_num_threads() { return pool().num_threads(); }
 
 void parallel_for(int64_t n_items, const std::function<void(int64_t begin, int64_t end)>& fn) {
     pool().parallel_for(n_items, fn);
+}
+
+namespace {
+uint64_t pack_range(int64_t front, int64_t end) {
+    return static_cast<uint64_t>(front) | static_cast<uint64_t>(end) << 32;
+}
+}  // namespace
+
+WorkQueue::WorkQueue(int64_t n_items, int ranges) : count_(std::clamp(ranges, 1, kMaxRanges)) {
+    for (int r = 0; r < count_; ++r)
+        ranges_[r].store(pack_range(n_items * r / count_, n_items * (r + 1) / count_), std::memory_order_relaxed);
+}
+
+int64_t WorkQueue::next(int own) {
+    for (int k = 0; k < count_; ++k) {
+        const int r = (own + k) % count_;
+        const bool front = k == 0;  // the owner takes from the front, others from the back
+        uint64_t range = ranges_[r].load(std::memory_order_relaxed);
+        for (;;) {
+            const int64_t begin = static_cast<int64_t>(range & 0xffffffffu), end = static_cast<int64_t>(range >> 32);
+            if (begin >= end) break;
+            const uint64_t taken = front ? pack_range(begin + 1, end) : pack_range(begin, end - 1);
+            if (ranges_[r].compare_exchange_weak(range, taken, std::memory_order_relaxed))
+                return front ? begin : end - 1;
+        }
+    }
+    return -1;
+}
+
+void parallel_queue(int64_t n_items, const std::function<void(WorkQueue& queue, int own)>& worker) {
+    if (n_items <= 0) return;
+    if (n_items >= (int64_t{1} << 31)) throw std::length_error("parallel_queue: too many items");
+    // One slice per thread. A thread that runs several slices (the caller, when the threads are busy,
+    // or a smaller OpenMP team) finds the queue drained after its first.
+    const int64_t slices = std::min<int64_t>({get_num_threads(), n_items, WorkQueue::kMaxRanges});
+    WorkQueue queue(n_items, static_cast<int>(slices));
+    pool().parallel_for(slices, [&](int64_t begin, int64_t) { worker(queue, static_cast<int>(begin)); });
 }
 
 }  // namespace ssmb::cpu

@@ -3,6 +3,7 @@
 // process when there is one (host_openmp.h: libtorch's libgomp), else one persistent pool of our own.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
@@ -20,5 +21,29 @@ int get_num_threads();
 // caller instead, so concurrent callers never wait on each other or oversubscribe the machine.
 // Callers must not let results depend on the partition.
 void parallel_for(int64_t n_items, const std::function<void(int64_t begin, int64_t end)>& fn);
+
+// The items [0, n_items) split into contiguous ranges, one per thread (the static partition of
+// parallel_for). A thread takes the items of its own range from the front, in order; when its range is
+// empty it takes from the back of another thread's, so a thread that runs slower does fewer items.
+class WorkQueue {
+public:
+    static constexpr int kMaxRanges = 64;
+
+    WorkQueue(int64_t n_items, int ranges);
+    // The next item for the thread that owns range `own`, or -1 when no range has any left.
+    int64_t next(int own);
+
+private:
+    // front in the low 32 bits, end in the high 32: one compare-and-swap takes an item from either end.
+    std::atomic<uint64_t> ranges_[kMaxRanges];
+    int count_;
+};
+
+// Runs worker(queue, own) once on each of up to get_num_threads() threads (as parallel_for places its
+// slices; own = the slice), all taking items from one WorkQueue over [0, n_items) until it is empty: a
+// thread that runs slower (a busy core on a shared machine, the caller coming in late) takes fewer items
+// instead of holding up the others. Which thread runs an item varies from call to call, so each item must
+// write only its own outputs; a worker keeps its per-thread setup (scratch) across the items it takes.
+void parallel_queue(int64_t n_items, const std::function<void(WorkQueue& queue, int own)>& worker);
 
 }  // namespace ssmb::cpu
