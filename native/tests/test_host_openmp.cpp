@@ -137,6 +137,40 @@ TEST(HostOpenMPAbsent, PoolBeforeAnyRuntime) {
     expect_each_item_once(cover(1000, nullptr));
 }
 
+TEST(HostOpenMPAbsent, PoolRunsEverySliceWhoeverClaimsIt) {
+    ASSERT_EQ(ssmb_set_num_threads(4), SSMB_OK);
+    // Tiny calls back to back: the caller often runs slices before the workers wake; every slice still
+    // runs exactly once and the call returns only after all of them.
+    for (int rep = 0; rep < 2000; ++rep) {
+        std::vector<std::atomic<int>> runs(4);
+        parallel_for(4, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) runs[static_cast<size_t>(i)].fetch_add(1);
+        });
+        for (size_t i = 0; i < 4; ++i) ASSERT_EQ(runs[i].load(), 1) << "rep " << rep << ", slice " << i;
+    }
+    // A worker's wake-up takes microseconds; a trivial slice 0 takes nanoseconds. So in some of these
+    // calls the caller must have claimed and run a later slice itself instead of waiting for a worker.
+    const auto caller = std::this_thread::get_id();
+    int caller_ran_more = 0;
+    for (int rep = 0; rep < 2000; ++rep) {
+        std::atomic<int> on_caller{0};
+        parallel_for(4, [&](int64_t begin, int64_t) {
+            if (begin > 0 && std::this_thread::get_id() == caller) on_caller.fetch_add(1);
+        });
+        caller_ran_more += on_caller.load() > 0;
+    }
+    EXPECT_GT(caller_ran_more, 0) << "the caller never ran a slice a worker had not claimed yet";
+    std::atomic<int> finished{0};
+    EXPECT_THROW(parallel_for(4, [&](int64_t begin, int64_t) {
+                     if (begin == 2) throw std::runtime_error("slice 2 failed");
+                     finished.fetch_add(1);
+                 }),
+                 std::runtime_error);
+    EXPECT_EQ(finished.load(), 3);  // the other slices still ran
+    expect_each_item_once(cover(1000, nullptr));  // and the pool is usable afterwards
+    ASSERT_EQ(ssmb_set_num_threads(2), SSMB_OK);
+}
+
 TEST(HostOpenMPAbsent, QueueOnThePool) {
     EXPECT_STREQ(ssmb_cpu_threading(), "pool");
     ASSERT_EQ(ssmb_set_num_threads(2), SSMB_OK);
