@@ -1,9 +1,9 @@
 // The kernels' threads when a GNU OpenMP runtime is already in the process (libtorch's libgomp in a
 // .NET process): parallel_for must run its slices on that runtime's team, with the same static
 // partition as the library's own pool, so results and their bits do not change; parallel_queue's
-// threads take every item once, their own range from the front and then the others' from the back. This program loads the
-// system's libgomp.so.1 with dlopen, as TorchSharp loads libtorch's copy. ctest runs it several times
-// (native/tests/CMakeLists.txt):
+// threads take every item once, their own range from the front and then the others' from the back.
+// This program loads the system's libgomp.so.1 with dlopen, as TorchSharp loads libtorch's copy.
+// ctest runs it several times (native/tests/CMakeLists.txt):
 //   HostOpenMPAbsent.*                alone in its process, before anything loads libgomp
 //   HostOpenMP.*                      the rest, after the load (SetUpTestSuite)
 //   HostOpenMP.SmallTeam              with OMP_THREAD_LIMIT=1: a team smaller than asked for
@@ -63,26 +63,30 @@ void expect_each_item_once(const Coverage& coverage) {
     for (size_t i = 0; i < coverage.runs.size(); ++i) EXPECT_EQ(coverage.runs[i].load(), 1) << "item " << i;
 }
 
-// parallel_queue over n items: which worker (own) took each item, and in which order each worker took its
-// items. before_first(own) runs in each worker before it takes anything.
+// parallel_queue over n items: how often each item ran, and in which order each worker (own) took its
+// items.
 struct QueueRun {
-    std::vector<int> owner_of;
     std::vector<std::atomic<int>> runs;
     std::vector<std::vector<int64_t>> taken;  // per worker, in order
-    explicit QueueRun(int64_t n) : owner_of(static_cast<size_t>(n), -1), runs(static_cast<size_t>(n)),
-                                   taken(WorkQueue::kMaxRanges) {}
+    explicit QueueRun(int64_t n) : runs(static_cast<size_t>(n)), taken(WorkQueue::kMaxRanges) {}
 };
 
-template <class BeforeFirst>
-void drain(int64_t n, QueueRun& run, BeforeFirst before_first) {
+// before_first(own) runs in each worker before it takes anything; on_item(own, item) after each item.
+template <class BeforeFirst, class OnItem>
+void drain(int64_t n, QueueRun& run, BeforeFirst before_first, OnItem on_item) {
     parallel_queue(n, [&](WorkQueue& queue, int own) {
         before_first(own);
         for (int64_t item; (item = queue.next(own)) >= 0;) {
-            run.owner_of[static_cast<size_t>(item)] = own;
             run.runs[static_cast<size_t>(item)].fetch_add(1);
             run.taken[static_cast<size_t>(own)].push_back(item);
+            on_item(own, item);
         }
     });
+}
+
+template <class BeforeFirst>
+void drain(int64_t n, QueueRun& run, BeforeFirst before_first) {
+    drain(n, run, before_first, [](int, int64_t) {});
 }
 
 void expect_each_item_once(const QueueRun& run) {
@@ -95,17 +99,16 @@ void expect_stealing_from_a_slow_thread(int64_t n) {
     QueueRun run(n);
     std::atomic<bool> stolen{false};
     const int64_t half = n / 2;
-    parallel_queue(n, [&](WorkQueue& queue, int own) {
-        if (own == 0)
-            for (int spin = 0; spin < 10000 && !stolen.load(); ++spin)
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        for (int64_t item; (item = queue.next(own)) >= 0;) {
-            run.owner_of[static_cast<size_t>(item)] = own;
-            run.runs[static_cast<size_t>(item)].fetch_add(1);
-            run.taken[static_cast<size_t>(own)].push_back(item);
+    drain(
+        n, run,
+        [&](int own) {
+            if (own == 0)
+                for (int spin = 0; spin < 10000 && !stolen.load(); ++spin)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        },
+        [&](int own, int64_t item) {
             if (own == 1 && item < half) stolen.store(true);
-        }
-    });
+        });
     expect_each_item_once(run);
     ASSERT_TRUE(stolen.load()) << "worker 1 never took an item of worker 0's range";
     // Worker 1: its own range front to back, then worker 0's from the back.

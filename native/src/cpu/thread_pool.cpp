@@ -20,6 +20,10 @@ namespace {
 // runs inline (and a caller must not try_lock a mutex it already holds).
 thread_local bool t_inside_parallel_region = false;
 
+// Where slice `slice` of `slices` starts in [0, n_items): parallel_for's static partition, which
+// parallel_queue's ranges follow too.
+int64_t slice_start(int64_t n_items, int64_t slice, int64_t slices) { return n_items * slice / slices; }
+
 int default_num_threads() {
     const unsigned hw = std::thread::hardware_concurrency();
     return hw == 0 ? 1 : static_cast<int>(hw);
@@ -82,8 +86,8 @@ private:
     // Runs slice `slice` of `task` (the static partition both the pool and the OpenMP team use); the first
     // exception of the call is kept in `error`, under `mutex`.
     static void run_task_slice(const Task& task, int64_t slice, std::mutex& mutex, std::exception_ptr& error) {
-        const int64_t begin = task.n_items * slice / task.slices;
-        const int64_t end = task.n_items * (slice + 1) / task.slices;
+        const int64_t begin = slice_start(task.n_items, slice, task.slices);
+        const int64_t end = slice_start(task.n_items, slice + 1, task.slices);
         try {
             (*task.fn)(begin, end);
         } catch (...) {
@@ -195,7 +199,8 @@ uint64_t pack_range(int64_t front, int64_t end) {
 
 WorkQueue::WorkQueue(int64_t n_items, int ranges) : count_(std::clamp(ranges, 1, kMaxRanges)) {
     for (int r = 0; r < count_; ++r)
-        ranges_[r].store(pack_range(n_items * r / count_, n_items * (r + 1) / count_), std::memory_order_relaxed);
+        ranges_[r].store(pack_range(slice_start(n_items, r, count_), slice_start(n_items, r + 1, count_)),
+                         std::memory_order_relaxed);
 }
 
 int64_t WorkQueue::next(int own) {

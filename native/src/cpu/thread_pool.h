@@ -17,9 +17,10 @@ int get_num_threads();
 // into at most get_num_threads() slices, the first run by the calling thread. Returns when every
 // slice is done and rethrows the first exception a slice threw. The partition is the same on the
 // OpenMP team (slice i on team thread i) and on the pool (where the caller, after slice 0, runs any
-// slice no worker has claimed yet, so a slow wake-up never makes it wait). When the threads are already running
-// another call (from another thread, or this call is nested in a slice) fn(0, n_items) runs on the
-// caller instead, so concurrent callers never wait on each other or oversubscribe the machine.
+// slice no worker has claimed yet, so a slow wake-up never makes it wait). When the threads are
+// already running another call (from another thread, or this call is nested in a slice)
+// fn(0, n_items) runs on the caller instead, so concurrent callers never wait on each other or
+// oversubscribe the machine.
 // Callers must not let results depend on the partition.
 void parallel_for(int64_t n_items, const std::function<void(int64_t begin, int64_t end)>& fn);
 
