@@ -1,5 +1,13 @@
 using SsmBridge.Cli;
 
+// glibc's malloc first, before any tensor exists (SSMB_MALLOC; see MallocSetup).
+try {
+    MallocSetup.Apply(Environment.GetEnvironmentVariable(MallocSetup.Variable), SsmBridge.Runtime.RetainFreedMemory);
+} catch (CliException e) {
+    Console.Error.WriteLine($"ssmbridge: error: {e.Message}");
+    return e.ExitCode;
+}
+
 // Ctrl-C once: stop after the current training step and keep the checkpoint; twice: terminate.
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => {

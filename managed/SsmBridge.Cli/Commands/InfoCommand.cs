@@ -20,6 +20,7 @@ public static class InfoCommand
         o.WriteLine($"OS               {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} logical CPUs");
         o.WriteLine($"CPU code path    {Runtime.CpuIsa}{(Environment.GetEnvironmentVariable("SSMB_CPU_ISA") is { Length: > 0 } forced ? $" (SSMB_CPU_ISA={forced})" : "")}");
         o.WriteLine($"threads          torch {get_num_threads()}, libssmbridge {Runtime.NativeThreadCount} ({Runtime.CpuThreading})");
+        o.WriteLine($"malloc           {MallocSetup.Description}");
         o.WriteLine($"CUDA             libtorch: {(cuda.is_available() ? $"available, {cuda.device_count()} device(s)" : "not available")}; libssmbridge kernels: {(Runtime.HasCuda ? "built" : "not built")}");
         o.WriteLine($"presets          {string.Join(", ", ModelRegistry.Presets)}");
         o.WriteLine($"models           {string.Join(", ", ModelRegistry.Names.Where(n => !ModelRegistry.IsPreset(n)))}");
