@@ -230,7 +230,7 @@ public static class CliApp
         }
     }
 
-    private static string OneLine(string s) => string.Join(' ', s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    internal static string OneLine(string s) => string.Join(' ', s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static ILoggerFactory CreateLogging(string verbosity, TextWriter error)
     {

@@ -31,9 +31,9 @@ public static class MallocSetup
             "" or "retain" => retainFreedMemory()
                 ? $"freed memory retained for reuse (glibc; {Variable}=default keeps glibc's defaults)"
                 : "glibc's settings unchanged: the C library is not glibc",
-            "default" => $"glibc's defaults ({Variable}=default)",
+            "default" => $"the C library's defaults ({Variable}=default)",
             _ => throw new CliException(
-                $"{Variable}={value}: expected \"retain\" (the default: freed memory is kept for reuse) or \"default\" (glibc's settings)"),
+                $"{Variable}={CliApp.OneLine(value!)}: expected \"retain\" (the default: freed memory is kept for reuse) or \"default\" (the C library's settings)"),
         };
         return Description;
     }

@@ -30,7 +30,7 @@ public sealed class MallocSetupTests : IDisposable
         int calls = 0;
         var description = MallocSetup.Apply("default", () => { calls++; return true; });
         Assert.Equal(0, calls);
-        Assert.Equal("glibc's defaults (SSMB_MALLOC=default)", description);
+        Assert.Equal("the C library's defaults (SSMB_MALLOC=default)", description);
     }
 
     [Fact]
@@ -50,13 +50,17 @@ public sealed class MallocSetupTests : IDisposable
         Assert.Contains("\"retain\"", e.Message);
         Assert.Contains("\"default\"", e.Message);
         Assert.StartsWith("not set up", MallocSetup.Description);
+        // A value with a line break still makes one error line.
+        var multiLine = Assert.Throws<CliException>(() => MallocSetup.Apply("a\nb", () => true));
+        Assert.DoesNotContain('\n', multiLine.Message);
+        Assert.Contains("SSMB_MALLOC=a b:", multiLine.Message);
     }
 
     // The command's entry point, in a child process: it applies the variable before anything else, and info
     // reports what it did.
     [Theory]
     [InlineData(null, 0, "malloc           freed memory retained for reuse (glibc")]
-    [InlineData("default", 0, "malloc           glibc's defaults (SSMB_MALLOC=default)")]
+    [InlineData("default", 0, "malloc           the C library's defaults (SSMB_MALLOC=default)")]
     [InlineData("bogus", ExitCodes.UsageError, "ssmbridge: error: SSMB_MALLOC=bogus: expected \"retain\"")]
     public async Task The_ssmbridge_process_applies_the_variable_first(string? value, int expectedExit, string expected)
     {
@@ -71,7 +75,7 @@ public sealed class MallocSetupTests : IDisposable
         Assert.Equal(expectedExit, process.ExitCode);
         var text = expectedExit == 0 ? output : error;
         if (expectedExit == 0 && !OperatingSystem.IsLinux())
-            expected = "malloc           " + (value is null ? "glibc's settings unchanged" : "glibc's defaults");
+            expected = "malloc           " + (value is null ? "glibc's settings unchanged" : "the C library's defaults");
         Assert.Contains(expected, text);
         if (expectedExit != 0) Cli.AssertOneLineError(error, "SSMB_MALLOC=bogus");
     }
