@@ -7,7 +7,7 @@ namespace SsmBridge.Cli;
 /// fresh memory in; <c>default</c> keeps glibc's settings. The command owns its process, so the process-wide
 /// setting that the library leaves to its users is safe here. Measured side by side (bench/RESULTS.md, "The
 /// command retains freed memory"): the demo presets train at 1.35-2.2x the images/s, the 224x224 models infer
-/// 1.2-1.4x faster, and peak memory stays within a few percent.
+/// 1.2-1.4x faster, and peak memory stays within 5% (224 to 1024 pixels).
 /// </summary>
 public static class MallocSetup
 {

@@ -51,7 +51,8 @@ public static class Runtime
     /// the heap, and the next big tensor faults in a new one. That is why the arena limit is part of this: in
     /// BenchmarkDotNet, whose benchmark thread has its own arena, the model-like fwd+bwd at (8, 192, 3136, 1)
     /// took 17.8 ms with the first two settings and 9.0 ms with all three (bench/RESULTS.md).
-    /// The price is that the process's resident memory stays near its peak.
+    /// The price is that the process's resident memory stays near its peak. The <c>ssmbridge</c> command, which
+    /// owns its process, calls this first thing unless <c>SSMB_MALLOC=default</c>.
     /// </para>
     /// Returns false, changing nothing, where the C library is not glibc (Windows, macOS, musl).
     /// </summary>
