@@ -216,9 +216,7 @@ public static class CliApp
                 Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
             });
         } catch (CliException e) {
-            error.WriteLine($"ssmbridge: error: {e.Message}");
-            if (diagnostic) error.WriteLine(e.InnerException ?? e);
-            return e.ExitCode;
+            return Report(e, error, diagnostic);
         } catch (OperationCanceledException) {
             error.WriteLine("ssmbridge: interrupted");
             return ExitCodes.Interrupted;
@@ -228,6 +226,14 @@ public static class CliApp
             if (diagnostic) error.WriteLine(inner);
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>Prints a <see cref="CliException"/> as the one error line (plus details when diagnostic); returns its exit code.</summary>
+    internal static int Report(CliException e, TextWriter error, bool diagnostic = false)
+    {
+        error.WriteLine($"ssmbridge: error: {e.Message}");
+        if (diagnostic) error.WriteLine(e.InnerException ?? e);
+        return e.ExitCode;
     }
 
     internal static string OneLine(string s) => string.Join(' ', s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

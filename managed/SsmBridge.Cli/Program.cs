@@ -4,8 +4,7 @@ using SsmBridge.Cli;
 try {
     MallocSetup.Apply(Environment.GetEnvironmentVariable(MallocSetup.Variable), SsmBridge.Runtime.RetainFreedMemory);
 } catch (CliException e) {
-    Console.Error.WriteLine($"ssmbridge: error: {e.Message}");
-    return e.ExitCode;
+    return CliApp.Report(e, Console.Error);
 }
 
 // Ctrl-C once: stop after the current training step and keep the checkpoint; twice: terminate.

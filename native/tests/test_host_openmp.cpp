@@ -59,10 +59,6 @@ Coverage cover(int64_t n, int (*thread_num)()) {
     return coverage;
 }
 
-void expect_each_item_once(const Coverage& coverage) {
-    for (size_t i = 0; i < coverage.runs.size(); ++i) EXPECT_EQ(coverage.runs[i].load(), 1) << "item " << i;
-}
-
 // parallel_queue over n items: how often each item ran, and in which order each worker (own) took its
 // items.
 struct QueueRun {
@@ -89,7 +85,9 @@ void drain(int64_t n, QueueRun& run, BeforeFirst before_first) {
     drain(n, run, before_first, [](int, int64_t) {});
 }
 
-void expect_each_item_once(const QueueRun& run) {
+// Every item ran exactly once (a Coverage of parallel_for or a QueueRun of parallel_queue).
+template <class Run>
+void expect_each_item_once(const Run& run) {
     for (size_t i = 0; i < run.runs.size(); ++i) EXPECT_EQ(run.runs[i].load(), 1) << "item " << i;
 }
 
